@@ -1,0 +1,62 @@
+# Two commands matter: `make run` and `make test`. Everything else is a helper.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PYTEST_TIMEOUT ?= 1500
+
+.PHONY: run run-headless demo test test-fast lint typecheck bench bench-ingest bench-influx bench-api bench-ui \
+        screenshots bundle system-deps clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $$(packaging/find_python.sh) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev,packaging]"
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+system-deps:
+	@packaging/system_deps.sh
+
+run: $(STAMP)
+	$(PY) main.py
+
+run-headless: $(STAMP)
+	$(PY) main.py --headless
+
+test: $(STAMP) system-deps
+	QT_QPA_PLATFORM=offscreen timeout $(PYTEST_TIMEOUT) $(PY) -m pytest -q -p no:cacheprovider
+
+test-fast: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -x -m "not slow and not influx and not victoria"
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy core app main.py
+
+bench: bench-ingest bench-influx bench-api bench-ui
+
+bench-ingest: $(STAMP)
+	$(PY) bench/ingest.py
+
+bench-influx: $(STAMP) system-deps
+	$(PY) bench/influx.py
+
+bench-api: $(STAMP)
+	$(PY) bench/api.py
+
+bench-ui: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) bench/ui.py
+
+screenshots: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) main.py --demo --screenshots docs/screenshots
+
+bundle: $(STAMP)
+	$(VENV)/bin/pyinstaller --noconfirm packaging/ha_ingestor.spec
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

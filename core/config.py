@@ -1,0 +1,318 @@
+"""Configuration: a TOML file, overridden by environment variables, overridden by CLI flags.
+
+Every section is a typed dataclass; `load_config` validates each key against its field type and
+the field's own check, and a problem becomes one `ConfigError` naming the key.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from pathlib import Path
+from types import NoneType, UnionType
+from typing import Any, Union, get_args, get_origin, get_type_hints
+from urllib.parse import urlsplit, urlunsplit
+
+import platformdirs
+
+APP_NAME = "ha-ingestor"
+SECRET_KEYS = frozenset({"token", "password", "api_key", "admin_api_key", "secret", "pin"})
+
+
+class ConfigError(ValueError):
+    """A bad configuration value: `key` is the dotted TOML key, `problem` says what is wrong."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(f"config error: {key}: {problem}")
+        self.key = key
+        self.problem = problem
+
+
+def _check(fn: Callable[[Any], str | None]) -> dict[str, Any]:
+    return {"check": fn}
+
+
+def _range(lo: float, hi: float) -> dict[str, Any]:
+    return _check(lambda v: None if lo <= v <= hi else f"must be between {lo:g} and {hi:g}, got {v!r}")
+
+
+def _one_of(*choices: Any) -> dict[str, Any]:
+    return _check(lambda v: None if v in choices else f"must be one of {', '.join(map(str, choices))}")
+
+
+def _url(*schemes: str) -> dict[str, Any]:
+    def check(value: str) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in schemes or not parts.netloc:
+            return f"must be a {'/'.join(schemes)} URL like {schemes[0]}://host:port, got {value!r}"
+        return None
+
+    return _check(check)
+
+
+@dataclass(frozen=True)
+class HomeAssistantConfig:
+    url: str = field(default="", metadata=_url("http", "https", "ws", "wss"))
+    token: str = field(default="", repr=False)
+    verify_ssl: bool = True
+    ping_interval_s: float = field(default=30.0, metadata=_range(1, 3600))
+    pong_timeout_s: float = field(default=10.0, metadata=_range(0.5, 600))
+    backoff_initial_s: float = field(default=1.0, metadata=_range(0.01, 3600))
+    backoff_max_s: float = field(default=300.0, metadata=_range(0.01, 86400))
+    backfill_max_hours: float = field(default=24.0, metadata=_range(0, 24 * 30))
+
+    @property
+    def websocket_url(self) -> str:
+        """ws(s)://host/api/websocket derived from whatever form the user gave."""
+        parts = urlsplit(self.url)
+        scheme = {"http": "ws", "https": "wss"}.get(parts.scheme, parts.scheme)
+        path = parts.path.rstrip("/")
+        if not path.endswith("/api/websocket"):
+            path += "/api/websocket"
+        return urlunsplit((scheme, parts.netloc, path, "", ""))
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    data_dir: str = ""  # empty: the platform data dir
+    batch_size: int = field(default=500, metadata=_range(1, 100_000))
+    flush_interval_ms: int = field(default=250, metadata=_range(1, 60_000))
+    queue_size: int = field(default=50_000, metadata=_range(100, 10_000_000))
+    retention_days: int = field(default=30, metadata=_range(1, 3650))
+    rollup_5m_days: int = field(default=90, metadata=_range(1, 3650))
+    rollup_1h_days: int = field(default=730, metadata=_range(1, 36500))
+    max_attributes_bytes: int = field(default=1_048_576, metadata=_range(1024, 64 * 1_048_576))
+
+    def resolved_data_dir(self) -> Path:
+        return Path(self.data_dir).expanduser() if self.data_dir else default_data_dir()
+
+
+@dataclass(frozen=True)
+class SimulatorConfig:
+    enabled: bool = True  # the default when no HA url is configured
+    rate: float = field(default=20.0, metadata=_range(1, 20_000))
+    seed: int = 1
+    entities: int = field(default=120, metadata=_range(120, 50_000))
+
+
+@dataclass(frozen=True)
+class InfluxConfig:
+    enabled: bool = False
+    api_version: int = field(default=1, metadata=_one_of(1, 2))
+    url: str = field(default="http://127.0.0.1:8086", metadata=_url("http", "https"))
+    database: str = "home_assistant"
+    retention_policy: str = ""
+    username: str = ""
+    password: str = field(default="", repr=False)
+    org: str = ""
+    bucket: str = ""
+    token: str = field(default="", repr=False)
+    measurement: str = "state_changed"
+    batch_size: int = field(default=5000, metadata=_range(1, 100_000))
+    verify_ssl: bool = True
+    ca_cert: str = ""
+    outbox_max_bytes: int = field(default=2_000_000_000, metadata=_range(1_000_000, 10**13))
+    drain_on_shutdown_s: float = field(default=15.0, metadata=_range(0, 600))
+    timeout_s: float = field(default=10.0, metadata=_range(0.1, 600))
+
+
+@dataclass(frozen=True)
+class ApiConfig:
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = field(default=8006, metadata=_range(0, 65535))
+    api_key: str = field(default="", repr=False)
+    admin_api_key: str = field(default="", repr=False)
+    cors_origins: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class UiConfig:
+    theme: str = field(default="dark", metadata=_one_of("dark", "light"))
+    kiosk: bool = False
+    kiosk_pin: str = field(default="", repr=False)
+    kiosk_rotate_s: int = field(default=0, metadata=_range(0, 3600))  # 0 = no tab rotation
+    kiosk_dim_start: str = "22:00"
+    kiosk_dim_end: str = "06:30"
+    autostart: bool = False
+    setup_done: bool = False
+
+
+@dataclass(frozen=True)
+class LoggingConfig:
+    level: str = field(default="INFO", metadata=_one_of("DEBUG", "INFO", "WARNING", "ERROR"))
+    log_dir: str = ""
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    home_assistant: HomeAssistantConfig = field(default_factory=HomeAssistantConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    simulator: SimulatorConfig = field(default_factory=SimulatorConfig)
+    influxdb: InfluxConfig = field(default_factory=InfluxConfig)
+    api: ApiConfig = field(default_factory=ApiConfig)
+    ui: UiConfig = field(default_factory=UiConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+    source_path: str = ""  # where it was loaded from (not a TOML key)
+
+    @property
+    def use_simulator(self) -> bool:
+        """The built-in simulator runs when forced, or when no HA url is configured."""
+        return not self.home_assistant.url
+
+    def with_demo(self) -> AppConfig:
+        return replace(self, home_assistant=replace(self.home_assistant, url="", token=""))
+
+
+SECTIONS = ("home_assistant", "storage", "simulator", "influxdb", "api", "ui", "logging")
+ENV_OVERRIDES = {
+    "HA_URL": ("home_assistant", "url"),
+    "HA_TOKEN": ("home_assistant", "token"),
+    "HA_INGESTOR_DATA_DIR": ("storage", "data_dir"),
+    "INFLUXDB_TOKEN": ("influxdb", "token"),
+    "INFLUXDB_PASSWORD": ("influxdb", "password"),
+}
+
+
+def default_config_path() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def default_log_dir() -> Path:
+    return Path(platformdirs.user_log_dir(APP_NAME))
+
+
+def load_config(
+    path: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> AppConfig:
+    """File, then environment, then `overrides` (CLI flags), each layer replacing the one before."""
+    env = os.environ if env is None else env
+    explicit = path is not None
+    path = path or default_config_path()
+    raw: dict[str, Any] = _read_toml(path) if (explicit or path.exists()) else {}
+    for name, (section, key) in ENV_OVERRIDES.items():
+        if env.get(name):
+            raw.setdefault(section, {})[key] = env[name]
+    for section, values in (overrides or {}).items():
+        raw.setdefault(section, {}).update(values)
+    return replace(_build(AppConfig, raw, ""), source_path=str(path))
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(str(path), "file not found") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(str(path), f"not valid TOML ({err})") from None
+    unknown = set(data) - set(SECTIONS)
+    if unknown:
+        raise ConfigError(sorted(unknown)[0], f"unknown section; known: {', '.join(SECTIONS)}")
+    return data
+
+
+def _build(cls: Any, raw: Mapping[str, Any], prefix: str) -> Any:
+    hints = get_type_hints(cls)
+    known = {f.name for f in fields(cls) if f.name != "source_path"}
+    for key in raw:
+        if key not in known:
+            raise ConfigError(f"{prefix}{key}", "unknown key")
+    kwargs: dict[str, Any] = {}
+    for f in fields(cls):
+        if f.name not in raw:
+            continue
+        key, value, hint = f"{prefix}{f.name}", raw[f.name], hints[f.name]
+        if is_dataclass(hint):
+            if not isinstance(value, Mapping):
+                raise ConfigError(key, "must be a table")
+            kwargs[f.name] = _build(hint, value, key + ".")
+            continue
+        kwargs[f.name] = _coerce(key, value, hint)
+        check = f.metadata.get("check")
+        problem = check(kwargs[f.name]) if check else None
+        if problem:
+            raise ConfigError(key, problem)
+    return cls(**kwargs)
+
+
+def _coerce(key: str, value: Any, hint: Any) -> Any:
+    """Accept the TOML type, or a string from the environment that parses as the type."""
+    origin = get_origin(hint)
+    if origin in (Union, UnionType):
+        inner = [a for a in get_args(hint) if a is not NoneType]
+        return None if value is None else _coerce(key, value, inner[0])
+    if origin is list:
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(key, "must be a list of strings")
+        return list(value)
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            return value.lower() in ("1", "true", "yes", "on")
+        raise ConfigError(key, f"must be true or false, got {value!r}")
+    if hint in (int, float):
+        if isinstance(value, bool):
+            raise ConfigError(key, f"must be a number, got {value!r}")
+        try:
+            number = hint(value)
+        except (TypeError, ValueError):
+            raise ConfigError(key, f"must be a number, got {value!r}") from None
+        if hint is int and isinstance(value, float) and not value.is_integer():
+            raise ConfigError(key, f"must be a whole number, got {value!r}")
+        return number
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(key, f"must be a string, got {value!r}")
+        return value
+    return value
+
+
+def to_toml_dict(config: AppConfig, *, mask_secrets: bool = False) -> dict[str, dict[str, Any]]:
+    """The config as TOML tables (secrets masked when asked), for saving and for the Configuration tab."""
+    out: dict[str, dict[str, Any]] = {}
+    for section in SECTIONS:
+        obj = getattr(config, section)
+        table: dict[str, Any] = {}
+        for f in fields(obj):
+            value = getattr(obj, f.name)
+            if mask_secrets and f.name in SECRET_KEYS and value:
+                value = "********"
+            table[f.name] = value
+        out[section] = table
+    return out
+
+
+def save_config(config: AppConfig, path: Path | None = None) -> Path:
+    """Write the config (with secrets) to a 0600 file."""
+    import tomli_w
+
+    path = path or Path(config.source_path or default_config_path())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {s: {k: v for k, v in t.items() if v != getattr(_defaults(s), k)} for s, t in to_toml_dict(config).items()}
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        tomli_w.dump({s: t for s, t in data.items() if t}, fh)
+    os.replace(tmp, path)
+    return path
+
+
+def _defaults(section: str) -> Any:
+    return next(f for f in fields(AppConfig) if f.name == section).default_factory()  # type: ignore[misc]
+
+
+

@@ -1,0 +1,48 @@
+"""Headless mode: the runtime with a one-line live status refreshed every second."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable
+from typing import TextIO
+
+from core.bus import Topic
+from core.config import AppConfig
+from core.metrics import MetricsSample
+from core.runtime import Runtime, run_for
+
+
+def status_line(runtime: Runtime, sample: MetricsSample) -> str:
+    ha = runtime.engine_status("ha_client")
+    health = runtime.health().status
+    latency = f"{sample.latency_p99_ms:.0f} ms" if sample.latency_p99_ms is not None else "-"
+    outbox = f" | influx outbox {sample.outbox_depth}" if sample.outbox_depth is not None else ""
+    return (
+        f"{health} | HA {ha.detail or ha.state} | {sample.events_per_s:,.0f} ev/s | "
+        f"total {sample.events_total:,} | p99 {latency} | queue {sample.queue_depth}{outbox}"
+    )
+
+
+async def run_headless_async(
+    config: AppConfig,
+    duration: float | None,
+    install_signals: Callable[[asyncio.Event], None] | None = None,
+    out: TextIO = sys.stdout,
+) -> int:
+    runtime = Runtime(config)
+    stop = asyncio.Event()
+    if install_signals is not None:
+        install_signals(stop)
+    tty = out.isatty()
+
+    def show(sample: MetricsSample) -> None:
+        line = status_line(runtime, sample)
+        out.write(f"\r\x1b[2K{line}" if tty else f"{line}\n")
+        out.flush()
+
+    runtime.bus.subscribe(Topic.METRICS, show)
+    await run_for(runtime, duration, stop)
+    total = runtime.metrics_history.latest()
+    out.write(f"\nstopped; {total.events_total if total else 0:,} events stored in {runtime.data_dir}\n")
+    return 0

@@ -1,0 +1,27 @@
+"""Suite-wide set-up: Qt offscreen, which event loop each async test runs on, shared plugins."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def _is_gui_test(item: pytest.Item) -> bool:
+    return item.get_closest_marker("gui") is not None or item.path.name.startswith("test_gui")
+
+
+def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> Mapping[str, Callable[[], Any]]:
+    """GUI tests run their coroutines ON the qasync loop (stack-notes pattern A): Qt timers and
+    signals keep working while a test awaits. Engine tests use plain asyncio: no Qt needed."""
+    if not _is_gui_test(item):
+        return {"asyncio": asyncio.new_event_loop}
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    return {"qasync": lambda: qasync.QEventLoop(QApplication.instance() or QApplication([]))}
