@@ -1,0 +1,134 @@
+"""The state machine: HA's StateMachine.async_set_internal / async_remove semantics, plus the recorder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import orjson
+
+from core.ha.simulator import clock, const
+from core.ha.simulator.bus import EventBus
+from core.ha.simulator.history import EMPTY_ATTRIBUTES, HistoryStore, Row
+from core.ha.simulator.model import Attributes, Context, State, make_context
+from core.ha.simulator.ulid import UlidFactory
+
+_EVENT_START = b'{"event_type":"state_changed","data":{"entity_id":"'
+
+
+class StateMachine:
+    """Current states; every change fires state_changed on the bus and is recorded in the history."""
+
+    def __init__(self, bus: EventBus, history: HistoryStore, ulids: UlidFactory, *, record: bool) -> None:
+        self.bus = bus
+        self.history = history
+        self._ulids = ulids
+        self._states: dict[str, State] = {}
+        self.events_emitted = 0
+        """state_changed events fired since creation."""
+        self.reports = 0
+        """Writes that changed nothing (HA fires state_reported for them, which WS never delivers)."""
+        self._log: list[tuple[str, str]] | None = [] if record else None
+
+    def get(self, entity_id: str) -> State | None:
+        """Return the current state of an entity."""
+        return self._states.get(entity_id)
+
+    def all(self) -> Iterable[State]:
+        """Return every current state, in insertion order."""
+        return self._states.values()
+
+    def __len__(self) -> int:
+        return len(self._states)
+
+    def __contains__(self, entity_id: object) -> bool:
+        return entity_id in self._states
+
+    def emitted_log(self) -> list[tuple[str, str]]:
+        """Return (entity_id, last_updated iso) per state_changed; empty unless recording."""
+        return list(self._log or ())
+
+    def new_context(self, us: int, parent_id: str | None = None, user_id: str | None = None) -> Context:
+        """Return a new Context whose ULID carries time `us`."""
+        return make_context(self._ulids.new(us), parent_id, user_id)
+
+    def set(
+        self,
+        entity_id: str,
+        state: str,
+        attributes: Attributes,
+        attrs_json: bytes | None = None,
+        context: Context | None = None,
+        *,
+        force_update: bool = False,
+        at: int | None = None,
+    ) -> bool:
+        """Write a state. Returns False when nothing changed (only last_reported moves, no event)."""
+        now = clock.now_us() if at is None else at
+        old = self._states.get(entity_id)
+        last_changed = now
+        if old is not None:
+            # Keep each entity's timestamps strictly increasing even if the clock steps back.
+            now = max(now, old.last_updated + 1, old.last_reported + 1)
+            last_changed = now
+            same_state = old.state == state
+            if (
+                same_state
+                and not force_update
+                and (old.attributes is attributes or old.attributes == attributes)
+            ):
+                old.report(now)
+                self.reports += 1
+                return False
+            if same_state:
+                last_changed = old.last_changed
+        if attrs_json is None:
+            attrs_json = orjson.dumps(attributes)
+        ctx = context or self.new_context(now)
+        new = State(entity_id, state, attributes, attrs_json, last_changed, now, now, ctx)
+        self._states[entity_id] = new
+        self.history.append(entity_id, Row(now, last_changed, state, attributes))
+        self._fire(entity_id, old, new, now, ctx)
+        return True
+
+    def seed(self, entity_id: str, state: str, attributes: Attributes, attrs_json: bytes, us: int) -> None:
+        """Insert a state without firing an event (the initial population of the demo home)."""
+        context = self.new_context(us)
+        self._states[entity_id] = State(entity_id, state, attributes, attrs_json, us, us, us, context)
+        self.history.append(entity_id, Row(us, us, state, attributes))
+
+    def remove(self, entity_id: str, context: Context | None = None) -> bool:
+        """Remove an entity's state: state_changed with new_state null."""
+        old = self._states.pop(entity_id, None)
+        if old is None:
+            return False
+        now = max(clock.now_us(), old.last_updated + 1, old.last_reported + 1)
+        self.history.append(entity_id, Row(now, now, "", EMPTY_ATTRIBUTES))
+        self._fire(entity_id, old, None, now, context or self.new_context(now))
+        return True
+
+    def clear(self) -> None:
+        """Forget every state without events, as a stopped HA process does."""
+        self._states.clear()
+
+    def _fire(self, entity_id: str, old: State | None, new: State | None, now: int, ctx: Context) -> None:
+        self.events_emitted += 1
+        if self._log is not None:
+            self._log.append((entity_id, clock.iso(now)))
+        if not self.bus.listening(const.EVENT_STATE_CHANGED):
+            return
+        event_json = b"".join(
+            (
+                _EVENT_START,
+                entity_id.encode(),
+                b'","old_state":',
+                old.json if old is not None else b"null",
+                b',"new_state":',
+                new.json if new is not None else b"null",
+                b'},"origin":"LOCAL","time_fired":"',
+                clock.iso(now).encode(),
+                b'","context":',
+                ctx.json,
+                b"}",
+            )
+        )
+        self.bus.deliver(const.EVENT_STATE_CHANGED, event_json)
