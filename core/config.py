@@ -205,7 +205,8 @@ def load_config(
             raw.setdefault(section, {})[key] = env[name]
     for section, values in (overrides or {}).items():
         raw.setdefault(section, {}).update(values)
-    return replace(_build(AppConfig, raw, ""), source_path=str(path))
+    config: AppConfig = _build(AppConfig, raw, "")
+    return replace(config, source_path=str(path))
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -302,7 +303,10 @@ def save_config(config: AppConfig, path: Path | None = None) -> Path:
 
     path = path or Path(config.source_path or default_config_path())
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = {s: {k: v for k, v in t.items() if v != getattr(_defaults(s), k)} for s, t in to_toml_dict(config).items()}
+    data = {
+        s: {k: v for k, v in t.items() if v != getattr(_defaults(s), k)}
+        for s, t in to_toml_dict(config).items()
+    }
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as fh:
@@ -312,7 +316,4 @@ def save_config(config: AppConfig, path: Path | None = None) -> Path:
 
 
 def _defaults(section: str) -> Any:
-    return next(f for f in fields(AppConfig) if f.name == section).default_factory()  # type: ignore[misc]
-
-
-
+    return getattr(AppConfig(), section)

@@ -58,18 +58,22 @@ def derive_health(statuses: Iterable[EngineStatus]) -> HealthReport:
         health = engine_health(status)
         if health is Health.HEALTHY:
             continue
-        reasons.append(f"{status.name} {status.state}: {status.detail or status.last_error or ''}".strip(": "))
+        reasons.append(
+            f"{status.name} {status.state}: {status.detail or status.last_error or ''}".strip(": ")
+        )
         if health is Health.UNHEALTHY or worst is Health.HEALTHY:
             worst = health
     deps = []
     for dep, engine in DEPENDENCY_ENGINES.items():
-        status = by_name.get(engine)
-        if status is None:
-            continue
-        detail = status.detail or str(status.state)
-        if status.state == EngineState.DISABLED:
-            detail = status.detail or "not configured"
-        deps.append(DependencyHealth(dep, engine_health(status), detail))
+        found = by_name.get(engine)
+        if found is not None:
+            deps.append(DependencyHealth(dep, engine_health(found), _dependency_detail(found)))
     extra = [s for n, s in by_name.items() if n.startswith("source:") or n == "sports"]
-    deps.extend(DependencyHealth(s.name, engine_health(s), s.detail or str(s.state)) for s in extra)
+    deps.extend(DependencyHealth(s.name, engine_health(s), _dependency_detail(s)) for s in extra)
     return HealthReport(worst, tuple(reasons), tuple(deps))
+
+
+def _dependency_detail(status: EngineStatus) -> str:
+    if status.state == EngineState.DISABLED:
+        return status.detail or "not configured"
+    return status.detail or str(status.state)

@@ -141,3 +141,21 @@ class RegistrySnapshot:
     devices: dict[str, Device] = field(default_factory=dict)
     entities: dict[str, Entity] = field(default_factory=dict)
     labels: dict[str, Label] = field(default_factory=dict)
+
+    def device_area_id(self, device_id: str | None) -> str | None:
+        """Return the device's area, else (HA 2026.9 child devices) its parent device's area."""
+        device = self.devices.get(device_id) if device_id else None
+        if device is None:
+            return None
+        if device.area_id:
+            return device.area_id
+        parent = self.devices.get(device.parent_device_id) if device.parent_device_id else None
+        return parent.area_id if parent is not None else None
+
+    def entity_area_id(self, entity: Entity) -> str | None:
+        """Return the entity's area, else its device's (or parent device's) area."""
+        return entity.area_id or self.device_area_id(entity.device_id)
+
+    def floor_id_of(self, area_id: str | None) -> str | None:
+        area = self.areas.get(area_id) if area_id else None
+        return area.floor_id if area is not None else None

@@ -48,6 +48,7 @@ class Runtime:
         self.store: Any = None
         self.registry: Any = None
         self.simulator: Any = None
+        self.pipeline: Any = None
         self._factories: dict[str, EngineFactory] = {}
         self._last_sample: tuple[float, int, int, int] | None = None
         self._stopping = False
@@ -60,7 +61,9 @@ class Runtime:
 
         self.started_at = time.time()
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.store = await EventStore.open(self.data_dir, outbox_enabled=self.config.influxdb.enabled)
+        self.store = await EventStore.open(
+            self.data_dir, outbox_enabled=self.config.influxdb.enabled, config=self.config.storage
+        )
         self.registry = RegistryCache()
         self._factories = {
             "pipeline": self._make_pipeline,
@@ -136,14 +139,15 @@ class Runtime:
     async def _make_pipeline(self) -> Engine:
         from core.pipeline.pipeline import Pipeline
 
-        return Pipeline(self.config.storage, self.store, self.registry, self.bus)
+        self.pipeline = Pipeline(self.config.storage, self.store, self.registry, self.bus)
+        return self.pipeline
 
     async def _make_influx(self) -> Engine | None:
         if not self.config.influxdb.enabled:
             return None
         from core.influx.sender import InfluxSender
 
-        return InfluxSender(self.config.influxdb, self.store, self.bus)  # type: ignore[no-any-return]
+        return InfluxSender(self.config.influxdb, self.store, self.bus)
 
     async def _make_ha_client(self) -> Engine:
         from core.ha.client import HAClient
@@ -151,8 +155,7 @@ class Runtime:
         ha_config = self.config.home_assistant
         if self.config.use_simulator:
             ha_config = await self._ensure_simulator()
-        pipeline = self.engines["pipeline"]
-        return HAClient(ha_config, pipeline, self.registry, self.bus, self.store.queries.last_time_fired)  # type: ignore[arg-type]
+        return HAClient(ha_config, self.pipeline, self.registry, self.bus, self.store.queries.last_time_fired)
 
     async def _ensure_simulator(self) -> Any:
         """Start (or restart) the embedded HA simulator and return a HA config pointing at it."""
@@ -162,7 +165,9 @@ class Runtime:
             await self.simulator.stop()
         sim = self.config.simulator
         token = secrets.token_urlsafe(24)
-        self.simulator = Simulator(SimulatorConfig(token=token, rate=sim.rate, seed=sim.seed, entities=sim.entities))
+        self.simulator = Simulator(
+            SimulatorConfig(token=token, rate=sim.rate, seed=sim.seed, entities=sim.entities)
+        )
         await self.simulator.start()
         return replace(self.config.home_assistant, url=self.simulator.base_url, token=token)
 
@@ -171,12 +176,12 @@ class Runtime:
             return None
         from core.api.server import ApiServer
 
-        return ApiServer(self)  # type: ignore[no-any-return]
+        return ApiServer(self)
 
     async def _make_alerts(self) -> Engine | None:
         from core.alerts import AlertEngine
 
-        return AlertEngine(self)  # type: ignore[no-any-return]
+        return AlertEngine(self)
 
     async def _make_metrics(self) -> Engine:
         return MetricsSampler(self._sample, self.bus, self.metrics_history)
