@@ -9,6 +9,7 @@ from typing import TextIO
 
 from core.bus import Topic
 from core.config import AppConfig
+from core.logs import register_config_secrets, setup_logging, shutdown_logging
 from core.metrics import MetricsSample
 from core.runtime import Runtime, run_for
 
@@ -30,7 +31,9 @@ async def run_headless_async(
     install_signals: Callable[[asyncio.Event], None] | None = None,
     out: TextIO = sys.stdout,
 ) -> int:
+    register_config_secrets(config)
     runtime = Runtime(config)
+    setup_logging(config.logging, runtime.bus)
     stop = asyncio.Event()
     if install_signals is not None:
         install_signals(stop)
@@ -42,7 +45,10 @@ async def run_headless_async(
         out.flush()
 
     runtime.bus.subscribe(Topic.METRICS, show)
-    await run_for(runtime, duration, stop)
+    try:
+        await run_for(runtime, duration, stop)
+    finally:
+        shutdown_logging()
     total = runtime.metrics_history.latest()
     out.write(f"\nstopped; {total.events_total if total else 0:,} events stored in {runtime.data_dir}\n")
     return 0

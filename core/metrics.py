@@ -96,7 +96,9 @@ class MetricsSampler:
 
     def status(self) -> EngineStatus:
         state = EngineState.RUNNING if self._task else EngineState.STOPPED
-        return EngineStatus(self.name, state, started_at=self._started_at, counters={"samples": len(self.history)})
+        return EngineStatus(
+            self.name, state, started_at=self._started_at, counters={"samples": len(self.history)}
+        )
 
     def sample_now(self) -> MetricsSample:
         sample = self._source()

@@ -19,6 +19,7 @@ from core.bus import Bus, Topic
 from core.config import AppConfig
 from core.engine import Engine, EngineState, EngineStatus
 from core.health import HealthReport, derive_health
+from core.logs import register_secret
 from core.metrics import MetricsHistory, MetricsSample, MetricsSampler
 
 log = logging.getLogger(__name__)
@@ -165,6 +166,7 @@ class Runtime:
             await self.simulator.stop()
         sim = self.config.simulator
         token = secrets.token_urlsafe(24)
+        register_secret(token)
         self.simulator = Simulator(
             SimulatorConfig(token=token, rate=sim.rate, seed=sim.seed, entities=sim.entities)
         )

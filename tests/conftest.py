@@ -16,7 +16,9 @@ def _is_gui_test(item: pytest.Item) -> bool:
     return item.get_closest_marker("gui") is not None or item.path.name.startswith("test_gui")
 
 
-def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> Mapping[str, Callable[[], Any]]:
+def pytest_asyncio_loop_factories(
+    config: pytest.Config, item: pytest.Item
+) -> Mapping[str, Callable[[], Any]]:
     """GUI tests run their coroutines ON the qasync loop (stack-notes pattern A): Qt timers and
     signals keep working while a test awaits. Engine tests use plain asyncio: no Qt needed."""
     if not _is_gui_test(item):

@@ -39,5 +39,7 @@ def test_core_runs_without_qt_at_runtime() -> None:
         f"bad = [m for m in sys.modules if m.split('.')[0] in {GUI_MODULES!r}]\n"
         "print(bad); sys.exit(1 if bad else 0)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stdout + result.stderr

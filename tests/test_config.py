@@ -79,7 +79,10 @@ def test_bad_config_file_exits_2_with_one_line(tmp_path: Path) -> None:
     path = write(tmp_path, "[storage]\nflush_interval_ms = -5\n")
     result = subprocess.run(
         [sys.executable, "main.py", "--config", str(path), "--headless", "--duration", "1"],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()

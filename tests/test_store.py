@@ -113,7 +113,7 @@ async def test_meta_key_value(tmp_path: Path) -> None:
         count = await store.queries.run_read(lambda c: c.execute("SELECT count(*) FROM meta").fetchone()[0])
         assert count >= 1  # the rollup watermark
         status = store.status()
-        assert status.name == "store" and status.state == "running" and status.counters["size_bytes"] > 0
+        assert status.name == "sqlite" and status.state == "running" and status.counters["size_bytes"] > 0
     finally:
         await store.close()
     assert store.status().state == "stopped"

@@ -139,7 +139,7 @@ class EventStore:
             "outbox": int(self._outbox_enabled),
         }
         return EngineStatus(
-            name="store",
+            name="sqlite",
             state=EngineState.RUNNING if running else EngineState.STOPPED,
             detail=str(self.path),
             counters=counters,

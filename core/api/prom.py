@@ -1,0 +1,167 @@
+"""Prometheus metrics for /metrics: a per-server CollectorRegistry (never the global one, so tests and
+restarts never collide) with the API's own counters plus a collector that reads engine statuses
+and pipeline stats at scrape time: nothing is copied on the hot path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from core.engine import EngineState
+
+if TYPE_CHECKING:
+    from core.runtime import Runtime
+
+PREFIX = "ha_ingestor"
+REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+HA_CONNECTED_STATES = {"connected"}
+
+
+class ApiMetrics:
+    def __init__(self, runtime: Runtime) -> None:
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.requests = Counter(
+            f"{PREFIX}_api_requests",
+            "API requests by method, route template and status",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            f"{PREFIX}_api_request_duration_seconds",
+            "API request latency by route template",
+            ["route"],
+            buckets=REQUEST_BUCKETS,
+            registry=self.registry,
+        )
+        self.registry.register(RuntimeCollector(runtime))
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        self.requests.labels(method, route, str(status)).inc()
+        self.latency.labels(route).observe(seconds)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class RuntimeCollector(Collector):
+    """Reads the runtime at scrape time: engine states, pipeline stats, InfluxDB outbox, HA link."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self._engines()
+        yield from self._pipeline()
+        yield from self._influx()
+        yield from self._ha()
+
+    def _engines(self) -> Iterator[Metric]:
+        up = GaugeMetricFamily(
+            f"{PREFIX}_engine_up", "1 when the engine is running", labels=["engine", "state"]
+        )
+        errors = CounterMetricFamily(
+            f"{PREFIX}_engine_errors", "Errors counted by each engine", labels=["engine"]
+        )
+        for status in self.runtime.statuses():
+            running = status.state in (EngineState.RUNNING, EngineState.DEGRADED)
+            up.add_metric([status.name, str(status.state)], 1.0 if running else 0.0)
+            errors.add_metric([status.name], float(status.errors))
+        yield up
+        yield errors
+
+    def _pipeline(self) -> Iterator[Metric]:
+        stats = getattr(self.runtime.engines.get("pipeline"), "stats", None)
+        if stats is None:
+            return
+        for name, help_text in (
+            ("received", "Events received from Home Assistant"),
+            ("stored", "Events committed to SQLite"),
+            ("spilled", "Events spilled to disk because the queue was full"),
+            ("duplicates", "Events skipped as already stored (snapshot/back-fill overlap)"),
+        ):
+            yield _counter(f"events_{name}", help_text, getattr(stats, name, 0))
+        rejected = CounterMetricFamily(
+            f"{PREFIX}_events_rejected", "Events rejected, by reason", labels=["reason"]
+        )
+        by_reason = getattr(stats, "rejected_by_reason", None)
+        if isinstance(by_reason, dict) and by_reason:
+            for reason, count in sorted(by_reason.items()):
+                rejected.add_metric([str(reason)], float(count))
+        else:
+            rejected.add_metric(["any"], float(getattr(stats, "rejected", 0)))
+        yield rejected
+        yield GaugeMetricFamily(
+            f"{PREFIX}_pipeline_queue_depth",
+            "Events waiting in the pipeline queue",
+            getattr(stats, "queue_depth", 0),
+        )
+        histogram = _latency_histogram(stats)
+        if histogram is not None:
+            yield histogram
+
+    def _influx(self) -> Iterator[Metric]:
+        influx = self.runtime.engines.get("influxdb")
+        info = _influx_status(influx)
+        if info is None:
+            return
+        yield GaugeMetricFamily(
+            f"{PREFIX}_influx_outbox_depth", "Points waiting for InfluxDB", info.outbox_depth
+        )
+        age = info.oldest_age_s if info.oldest_age_s is not None else 0.0
+        yield GaugeMetricFamily(
+            f"{PREFIX}_influx_outbox_oldest_age_seconds", "Age of the oldest waiting point", age
+        )
+        yield _counter("influx_points_written", "Points acknowledged by InfluxDB", info.written_total)
+        yield _counter(
+            "influx_points_quarantined", "Points InfluxDB rejected for good", info.quarantined_total
+        )
+        yield _counter(
+            "influx_points_dropped", "Points dropped because the outbox was full", info.dropped_total
+        )
+
+    def _ha(self) -> Iterator[Metric]:
+        info = getattr(self.runtime.engines.get("ha_client"), "connection_info", None)
+        state = str(getattr(info, "state", "stopped"))
+        yield GaugeMetricFamily(
+            f"{PREFIX}_ha_connected",
+            "1 while connected to Home Assistant",
+            1.0 if state in HA_CONNECTED_STATES else 0.0,
+        )
+        yield _counter("ha_reconnects", "Reconnections to Home Assistant", getattr(info, "reconnects", 0))
+
+
+def _counter(name: str, help_text: str, value: Any) -> CounterMetricFamily:
+    return CounterMetricFamily(f"{PREFIX}_{name}", help_text, value=float(value or 0))
+
+
+def _influx_status(engine: Any) -> Any:
+    if engine is None:
+        return None
+    for attr in ("influx_status", "current_status", "last_status"):
+        value = getattr(engine, attr, None)
+        value = value() if callable(value) else value
+        if value is not None and hasattr(value, "outbox_depth"):
+            return value
+    return None
+
+
+def _latency_histogram(stats: Any) -> Metric | None:
+    """Pipeline latency (time_fired -> committed, sampled live events) from its cumulative buckets."""
+    buckets = getattr(stats, "latency_buckets", None)
+    if not callable(buckets):
+        return None
+    pairs, total_sum = buckets()  # ([(upper bound s, cumulative count), ...], sum s), +Inf last
+    family = HistogramMetricFamily(
+        f"{PREFIX}_pipeline_latency_seconds", "Latency from HA's time_fired to the SQLite commit"
+    )
+    family.add_metric([], [(_le(bound), float(count)) for bound, count in pairs], sum_value=float(total_sum))
+    return family
+
+
+def _le(bound: float) -> str:
+    return "+Inf" if bound == float("inf") else repr(float(bound))

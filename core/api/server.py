@@ -1,0 +1,208 @@
+"""The embedded REST server (engine "api"): aiohttp in the app's own event loop.
+
+Routes come from the routes_* modules as `Route` records; this module binds them, wraps each
+handler with auth and validation, and serves them through an AppRunner/TCPSite pair.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from aiohttp import web
+
+from core.api import routes_admin, routes_analytics, routes_data, routes_ha, routes_monitoring
+from core.api.auth import authorize, data_key_required
+from core.api.http import json_response, make_middleware
+from core.api.openapi import openapi_route
+from core.api.prom import ApiMetrics
+from core.api.spec import RequestContext, Route
+from core.api.validation import BadRequest, parse_body, parse_query
+from core.engine import EngineState, EngineStatus
+from core.keys import ApiKeys, ensure_keys
+from core.logs import redact, register_config_secrets
+
+if TYPE_CHECKING:
+    from core.runtime import Runtime
+
+_LOGGER = logging.getLogger(__name__)
+
+RATE_WINDOW_S = 10
+MAX_BODY_BYTES = 1024 * 1024
+SHUTDOWN_TIMEOUT_S = 5.0
+
+
+def all_routes() -> list[Route]:
+    routes = [
+        *routes_admin.routes(),
+        *routes_monitoring.routes(),
+        *routes_data.routes(),
+        *routes_analytics.routes(),
+        *routes_ha.routes(),
+        openapi_route(),
+    ]
+    # Static paths first: /api/devices/reliability must win over /api/devices/{device_id}.
+    return sorted(routes, key=lambda r: "{" in r.path)
+
+
+class RateMeter:
+    """Requests per second over the last few seconds, in one-second buckets."""
+
+    def __init__(self, window_s: int = RATE_WINDOW_S) -> None:
+        self._window = window_s
+        self._buckets: deque[list[int]] = deque()  # [second, count]
+
+    def mark(self, now: float | None = None) -> None:
+        second = int(now if now is not None else time.time())
+        if self._buckets and self._buckets[-1][0] == second:
+            self._buckets[-1][1] += 1
+        else:
+            self._buckets.append([second, 1])
+        self._trim(second)
+
+    def rate(self, now: float | None = None) -> float:
+        second = int(now if now is not None else time.time())
+        self._trim(second)
+        return sum(count for _, count in self._buckets) / self._window
+
+    def _trim(self, second: int) -> None:
+        while self._buckets and self._buckets[0][0] <= second - self._window:
+            self._buckets.popleft()
+
+
+class ApiServer:
+    name = "api"
+
+    def __init__(self, runtime: Runtime, *, routes: list[Route] | None = None) -> None:
+        self.runtime = runtime
+        self.config = runtime.config.api
+        self.routes: tuple[Route, ...] = tuple(routes if routes is not None else all_routes())
+        self.keys: ApiKeys | None = None
+        self.metrics = ApiMetrics(runtime)
+        self.key_required = True
+        self.port: int | None = None
+        self.bound_hosts: list[str] = []
+        self._runner: web.AppRunner | None = None
+        self._started_at: float | None = None
+        self._rate = RateMeter()
+        self._requests = 0
+        self._errors = 0
+        self._last_error: str | None = None
+        self._last_error_at: float | None = None
+
+    # -- engine ---------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        register_config_secrets(self.runtime.config)  # defence in depth; the runtime registers them first
+        self.keys = ensure_keys(self.runtime.config)
+        app = self.build_app()
+        runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT_S
+        )
+        await runner.setup()
+        site = web.TCPSite(runner, self.config.host, self.config.port, reuse_address=True)
+        try:
+            await site.start()
+        except OSError:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        self.bound_hosts = [str(addr[0]) for addr in runner.addresses]
+        self.port = int(runner.addresses[0][1])
+        self.key_required = data_key_required(self.bound_hosts)
+        self._started_at = time.time()
+        _LOGGER.info(
+            "API listening on %s (data key %s)",
+            self.base_url,
+            "required" if self.key_required else "not required on loopback",
+            extra={"fields": {"hosts": self.bound_hosts, "port": self.port}},
+        )
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+            _LOGGER.info("API stopped")
+
+    def status(self) -> EngineStatus:
+        running = self._runner is not None
+        return EngineStatus(
+            self.name,
+            EngineState.RUNNING if running else EngineState.STOPPED,
+            detail=f"listening on {self.base_url}" if running else "",
+            started_at=self._started_at,
+            last_error=self._last_error,
+            last_error_at=self._last_error_at,
+            errors=self._errors,
+            rates={"requests_per_s": self._rate.rate()},
+            counters={"requests": self._requests, "errors": self._errors},
+        )
+
+    @property
+    def base_url(self) -> str:
+        host = self.config.host
+        if host in ("", "0.0.0.0"):
+            host = "127.0.0.1"
+        elif host == "::":
+            host = "::1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port if self.port is not None else self.config.port}"
+
+    # -- app ------------------------------------------------------------------------------------
+
+    def build_app(self) -> web.Application:
+        app = web.Application(middlewares=[make_middleware(self)], client_max_size=MAX_BODY_BYTES)
+        for route in self.routes:
+            app.router.add_route(route.method, route.path, self._wrap(route), name=route.operation_id)
+        return app
+
+    def _wrap(self, route: Route) -> Any:
+        async def handle(request: web.Request) -> web.StreamResponse:
+            assert self.keys is not None
+            authorize(route.access, request.headers.get("Authorization"), self.keys, self.key_required)
+            params = parse_query(route.params, request.query, request.match_info)
+            if route.body_params:
+                params.update(parse_body(route.params, await _read_json(request)))
+            result = await route.handler(RequestContext(self.runtime, self, request, params))
+            if isinstance(result, web.StreamResponse):
+                return result
+            return json_response(result, status=route.status)
+
+        handle.__name__ = route.operation_id
+        return handle
+
+    def cors_origin(self, request: web.Request) -> str | None:
+        """The Origin to allow for this request, or None (no CORS headers) when it is not configured."""
+        origin = request.headers.get("Origin")
+        allowed = self.config.cors_origins
+        if not origin or not allowed:
+            return None
+        if "*" in allowed:
+            return "*"
+        return origin if origin in allowed else None
+
+    # -- bookkeeping (called by the middleware) -------------------------------------------------
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        self._requests += 1
+        self._rate.mark()
+        self.metrics.observe_request(method, route, status, seconds)
+
+    def note_error(self, err: BaseException) -> None:
+        self._errors += 1
+        self._last_error = redact(f"{type(err).__name__}: {err}")[:300]
+        self._last_error_at = time.time()
+
+
+async def _read_json(request: web.Request) -> Any:
+    raw = await request.read()
+    if not raw.strip():
+        raise BadRequest("a JSON object body is required")
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as err:
+        raise BadRequest(f"the body is not valid JSON: {err}") from None
