@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--kiosk", action="store_true", help="fullscreen wall-tablet mode")
     parser.add_argument("--screenshots", metavar="DIR", help="save one PNG per tab after a warm-up, exit")
     parser.add_argument("--rate", type=float, help="simulator events per second")
+    parser.add_argument("--selftest", action="store_true", help="check the install end to end, exit 0/1")
     sub = parser.add_subparsers(dest="command")
     export = sub.add_parser("export", help="print stored events as JSON lines")
     add_common(export)
@@ -83,6 +84,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(show_keys(config))
         return 0
+    if args.selftest:
+        from core.selftest import run_selftest
+
+        return asyncio.run(run_selftest(config))
     if args.headless or (args.screenshots is None and not has_display()):
         if not args.headless:
             print("no display found: running headless (use --headless to silence this)", file=sys.stderr)

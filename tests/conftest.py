@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# No test may touch the user's real config, data or log directories (platformdirs follows XDG).
+_SANDBOX = tempfile.mkdtemp(prefix="ha-ingestor-tests-")
+for _var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+    os.environ[_var] = os.path.join(_SANDBOX, _var.lower())
 
 
 def _is_gui_test(item: pytest.Item) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -34,7 +35,9 @@ class ReadPool:
             try:
                 if conn is None:
                     conn = await loop.run_in_executor(self._executor, self._open)
-                return await loop.run_in_executor(self._executor, fn, conn)
+                # copy_context: log lines from the reader thread keep the request's correlation id.
+                context = contextvars.copy_context()
+                return await loop.run_in_executor(self._executor, context.run, fn, conn)
             finally:
                 if conn is not None:
                     if self._closed:
