@@ -10,6 +10,10 @@ from typing import Any
 
 import pytest
 
+# Real InfluxDB 1.x / VictoriaMetrics servers on 127.0.0.1 (started on demand, stopped by PID);
+# the GUI fixtures (a simulator-backed runtime on the qasync loop).
+pytest_plugins = ["tests.influx_servers", "tests.gui_conftest"]
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # No test may touch the user's real config, data or log directories (platformdirs follows XDG).
 _SANDBOX = tempfile.mkdtemp(prefix="ha-ingestor-tests-")
