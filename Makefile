@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PYTEST_TIMEOUT ?= 1500
 
 .PHONY: run run-headless demo test test-fast lint typecheck bench bench-ingest bench-influx bench-api bench-ui \
-        screenshots bundle system-deps clean
+        screenshots bundle install-linux system-deps clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $$(packaging/find_python.sh) -m venv $(VENV)
@@ -53,10 +53,14 @@ bench-ui: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) bench/ui.py
 
 screenshots: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(PY) main.py --demo --screenshots docs/screenshots
+	QT_QPA_PLATFORM=offscreen $(PY) main.py --demo --data-dir $$(mktemp -d) --screenshots docs/screenshots
 
 bundle: $(STAMP)
-	$(VENV)/bin/pyinstaller --noconfirm packaging/ha_ingestor.spec
+	nice -n 10 $(VENV)/bin/pyinstaller --noconfirm --log-level WARN packaging/ha_ingestor.spec
+	QT_QPA_PLATFORM=offscreen dist/ha-ingestor/ha-ingestor --selftest
+
+install-linux: bundle
+	packaging/install_linux.sh
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

@@ -6,6 +6,7 @@ Each step is one small writer command, sized so it holds the writer for about ST
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from dataclasses import dataclass
 
@@ -16,6 +17,8 @@ STEP_TARGET_S = 0.025
 MIN_CHUNK, MAX_CHUNK = 100, 20_000
 ATTR_ID_SPAN = 5_000
 ATTR_MARGIN_US = 2 * HOUR_US  # last_used_us may lag the true last use by up to an hour
+
+_LOGGER = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -55,11 +58,16 @@ def delete_events(conn: sqlite3.Connection, cutoff_us: int, limit: int) -> int:
     lo, hi = min(ids), max(ids)
     with transaction(conn):
         conn.executemany("DELETE FROM events WHERE id = ?", [(i,) for i in ids])
-        # Outbox rows of deleted events: they can no longer be sent.
-        conn.execute(
+        # Outbox rows of deleted events: they can no longer be sent. Never silently.
+        unsent = conn.execute(
             "DELETE FROM influx_outbox WHERE event_id BETWEEN ? AND ? AND event_id NOT IN "
             "(SELECT id FROM events WHERE id BETWEEN ? AND ?)",
             (lo, hi, lo, hi),
+        ).rowcount
+    if unsent > 0:
+        _LOGGER.error(
+            "retention removed %d events that were still waiting for InfluxDB (outbox older than retention)",
+            unsent,
         )
     return len(ids)
 
