@@ -7,13 +7,14 @@ The same Runtime runs headless (`main.py --headless`) and under the Qt GUI; it n
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.bus import Bus, Topic
 from core.config import AppConfig
@@ -21,6 +22,12 @@ from core.engine import Engine, EngineState, EngineStatus
 from core.health import HealthReport, derive_health
 from core.logs import register_secret
 from core.metrics import MetricsHistory, MetricsSample, MetricsSampler
+
+if TYPE_CHECKING:
+    from core.ha.simulator import Simulator
+    from core.pipeline.pipeline import Pipeline
+    from core.pipeline.registry import RegistryCache
+    from core.store import EventStore
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +53,11 @@ class Runtime:
         self.metrics_history = MetricsHistory()
         self.started_at: float | None = None
         self.engines: dict[str, Engine] = {}
-        self.store: Any = None
-        self.registry: Any = None
-        self.simulator: Any = None
-        self.pipeline: Any = None
+        # Built in start(); typed for the GUI and API, which only touch them while running.
+        self.store: EventStore = None  # type: ignore[assignment]
+        self.registry: RegistryCache = None  # type: ignore[assignment]
+        self.pipeline: Pipeline = None  # type: ignore[assignment]
+        self.simulator: Simulator | None = None
         self._factories: dict[str, EngineFactory] = {}
         self._last_sample: tuple[float, int, int, int] | None = None
         self._stopping = False
@@ -91,8 +99,7 @@ class Runtime:
             await self.simulator.stop()
             self.simulator = None
         if self.store is not None:
-            await self.store.close()
-            self.store = None
+            await self.store.close()  # kept: its status() reads "stopped" from now on
         log.info("runtime stopped")
 
     async def restart_engine(self, name: str) -> EngineStatus:
@@ -243,9 +250,7 @@ async def run_for(runtime: Runtime, duration: float | None, stop_event: asyncio.
         if duration is None:
             await stop_event.wait()
         else:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop_event.wait(), timeout=duration)
-            except TimeoutError:
-                pass
     finally:
         await runtime.stop()
