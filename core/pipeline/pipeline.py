@@ -64,6 +64,7 @@ class Pipeline:
         self._spilling = False
         self._wake_processor = asyncio.Event()
         self._wake_writer = asyncio.Event()
+        self._writing = False  # a commit is in flight
         self._enqueued = 0  # rows handed to the write side (memory queue or spill) ...
         self._done = 0  # ... and of those, rows committed or found already stored
         self._flush_waiters: list[tuple[int, asyncio.Future[None]]] = []
@@ -132,9 +133,18 @@ class Pipeline:
             if len(batch) >= size:
                 self._cut_batch()
                 batch = self._batch
-        if self._batch and self._deadline is None:
+        if not self._batch:
+            return
+        if self._writer_idle():
+            # Group commit: an idle writer takes the batch now, so at low rates latency is one
+            # commit, not the flush interval; while it is busy, rows pile up into bigger batches.
+            self._cut_batch()
+        elif self._deadline is None:
             loop = asyncio.get_running_loop()
             self._deadline = loop.call_later(self._config.flush_interval_ms / 1000, self._on_deadline)
+
+    def _writer_idle(self) -> bool:
+        return not self._writing and not self._queue and not self._spill.pending
 
     def _reject(self, reason: Reason, detail: str) -> None:
         stats = self.stats
@@ -197,10 +207,16 @@ class Pipeline:
                 await self._wake_writer.wait()
                 continue
             if rows:
-                result = await self._write(rows)
+                self._writing = True
+                try:
+                    result = await self._write(rows)
+                finally:
+                    self._writing = False
                 self._committed(rows, result)
                 if self._gave_up:
                     return
+                if not self._queue and not self._spill.pending:
+                    self._process_ingress()  # what arrived during this commit goes next
             if not self._spill.pending and self._spill.has_data:
                 self._spill.reset()
                 if self._spilling:
