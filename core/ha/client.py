@@ -1,0 +1,398 @@
+"""The Home Assistant client engine: connect, authenticate, subscribe, sync, stay alive, reconnect.
+
+After every (re)connect, in this order: subscribe (state_changed + the registry events) so nothing
+fired from now on is missed; fetch the registries so rows are enriched; get_states as snapshot rows;
+then back-fill the gap since the last stored event from HA's recorder. Live events flow to the
+pipeline from the moment of subscribing; the pipeline and store drop what arrives twice.
+
+The token is only ever sent in the auth frame: it is in no log line (websockets' frame logging
+goes through a redacting adapter, error texts are redacted), not in ConnectionInfo or status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any, Protocol
+
+from core.bus import Bus, Topic
+from core.config import HomeAssistantConfig
+from core.engine import EngineStatus
+from core.ha.backfill import Backfiller, BackfillPlan, BackfillResult, plan_window
+from core.ha.backoff import Backoff
+from core.ha.conn_check import check_connection
+from core.ha.connection import AuthInvalid, HAConnection, HAError, ReaderStats
+from core.ha.errors import describe_error
+from core.ha.info import (
+    ClientTuning,
+    ConnectionInfo,
+    ConnectionTest,
+    ConnState,
+    engine_state,
+    safe_url,
+    status_detail,
+)
+from core.ha.registry_parse import REGISTRY_EVENTS
+from core.ha.registry_sync import RegistrySink, RegistrySync
+from core.models import EventSource
+
+log = logging.getLogger(__name__)
+
+
+class EventSink(Protocol):
+    """The pipeline's intake, as the client uses it (sync submits never block)."""
+
+    def submit(self, event: Any, source: EventSource = ..., /) -> object: ...
+
+    def submit_state(self, state: Any, source: EventSource, /) -> object: ...
+
+    def submit_history_row(self, entity_id: str, row: Any, source: EventSource = ..., /) -> object: ...
+
+    async def flush(self) -> object: ...
+
+
+LastStored = Callable[[], Awaitable[datetime | None]]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class HAClient:
+    """Engine "ha_client": one HA WebSocket connection, kept alive forever until stop()."""
+
+    name = "ha_client"
+
+    def __init__(
+        self,
+        config: HomeAssistantConfig,
+        pipeline: EventSink,
+        registry: RegistrySink,
+        bus: Bus,
+        last_stored: LastStored,
+        *,
+        tuning: ClientTuning | None = None,
+    ) -> None:
+        self._config = config
+        self._pipeline = pipeline
+        self._bus = bus
+        self._last_stored = last_stored
+        self._tuning = tuning or ClientTuning()
+        self._backoff = Backoff(
+            config.backoff_initial_s,
+            config.backoff_max_s,
+            self._tuning.jitter,
+            random.Random(self._tuning.seed),
+        )
+        self._registry = RegistrySync(
+            registry,
+            bus,
+            debounce_s=self._tuning.registry_debounce_s,
+            timeout_s=self._tuning.command_timeout_s,
+        )
+        self._info = ConnectionInfo(url=safe_url(config.websocket_url))
+        self._task: asyncio.Task[None] | None = None
+        self._conn: HAConnection | None = None
+        self._connected_at = 0.0  # monotonic
+        self._connections = 0
+        self._pending_gap: datetime | None = None  # start of a back-fill that has not finished yet
+        self._totals = ReaderStats()
+        self.backfill_totals = BackfillResult()
+        self.snapshot_rows = 0
+        self._known_ids: set[str] = set()
+        self.subscription_ids: dict[str, int] = {}  # event type -> subscription id on the current connection
+        self._started_at: float | None = None
+        self._errors = 0
+        self._last_error_at: float | None = None
+        self._rate_mark = (time.monotonic(), 0)
+
+    # -- Engine --------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._task is not None and not self._task.done():
+            return
+        self._started_at = time.time()
+        self._task = asyncio.create_task(self._run(), name="ha-client")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        self._update(state=ConnState.STOPPED, connected_since=None, next_retry_at=None, synced=False)
+
+    @property
+    def connection_info(self) -> ConnectionInfo:
+        return self._info
+
+    def reader_stats(self) -> ReaderStats:
+        """Totals over every connection so far, including the current one."""
+        total = replace(self._totals)
+        if self._conn is not None:
+            _add_stats(total, self._conn.stats)
+        return total
+
+    def status(self) -> EngineStatus:
+        info, stats = self._info, self.reader_stats()
+        now = time.monotonic()
+        mark_t, mark_events = self._rate_mark
+        rate = (stats.events - mark_events) / (now - mark_t) if now - mark_t > 0.2 else 0.0
+        if now - mark_t >= 1.0:
+            self._rate_mark = (now, stats.events)
+        return EngineStatus(
+            name=self.name,
+            state=engine_state(info, self._connections),
+            detail=status_detail(info),
+            started_at=self._started_at,
+            last_error=info.last_error,
+            last_error_at=self._last_error_at,
+            errors=self._errors,
+            rates={"events_per_s": rate},
+            counters={
+                "events": stats.events,
+                "frames": stats.frames,
+                "invalid_json": stats.invalid_json,
+                "unexpected": stats.unexpected,
+                "handler_errors": stats.handler_errors,
+                "reconnects": info.reconnects,
+                "snapshot_rows": self.snapshot_rows,
+                "backfill_rows": self.backfill_totals.rows,
+                "backfill_requests": self.backfill_totals.requests,
+                "registry_refreshes": self._registry.refreshes,
+            },
+        )
+
+    @staticmethod
+    async def test_connection(
+        url: str, token: str, timeout: float = 10.0, *, verify_ssl: bool = True
+    ) -> ConnectionTest:
+        """Really connect, authenticate, get_states and close (the GUI's "Test" button)."""
+        return await check_connection(url, token, timeout, verify_ssl=verify_ssl)
+
+    # -- the connection loop -------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while True:
+            auth_failed = False
+            try:
+                error = str(await self._session())
+            except AuthInvalid as err:
+                auth_failed, error = True, f"Authentication failed: {err}"
+            except Exception as err:  # every failure means: back off and try again, forever
+                error = describe_error(err, self._config.token)
+                if not isinstance(err, HAError | OSError | TimeoutError):
+                    log.warning("HA connection failed unexpectedly", exc_info=True)
+            await self._back_off(error, auth_failed)
+
+    async def _back_off(self, error: str, auth_failed: bool) -> None:
+        was_synced = self._info.synced
+        if was_synced and time.monotonic() - self._connected_at >= self._tuning.healthy_after_s:
+            self._backoff.reset()
+        floor = self._tuning.auth_retry_floor_s if auth_failed else 0.0
+        delay = self._backoff.next_delay(floor)
+        self._errors += 1
+        self._last_error_at = time.time()
+        if self._info.state == ConnState.CONNECTED:
+            self._update(state=ConnState.DISCONNECTED, last_error=error, connected_since=None, synced=False)
+        state = ConnState.AUTH_INVALID if auth_failed else ConnState.BACKING_OFF
+        retry_at = _now() + timedelta(seconds=delay)
+        self._update(
+            state=state, last_error=error, next_retry_at=retry_at, connected_since=None, synced=False
+        )
+        log.warning("HA %s: %s; retrying in %.1f s", state.value.replace("_", " "), error, delay)
+        await asyncio.sleep(delay)
+
+    async def _session(self) -> HAError:
+        """One connection from connect to loss; returns why it ended, raises if it never came up."""
+        since = await self._gap_start()
+        self._update(state=ConnState.CONNECTING, next_retry_at=None)
+        conn = await HAConnection.open(
+            self._config.websocket_url,
+            self._config.token,
+            timeout_s=self._tuning.open_timeout_s,
+            yield_every=self._tuning.yield_every,
+            verify_ssl=self._config.verify_ssl,
+            on_authenticating=lambda: self._update(state=ConnState.AUTHENTICATING),
+        )
+        self._conn = conn
+        pinger = asyncio.create_task(self._ping_loop(conn), name="ha-ping")
+        try:
+            self._on_connected(conn)
+            try:
+                await self._sync(conn, since)
+            except HAError:
+                if not conn.closed:
+                    raise
+            return await conn.wait_closed()
+        finally:
+            pinger.cancel()
+            self._registry.detach()
+            await conn.close()
+            _add_stats(self._totals, conn.stats)
+            self._conn = None
+
+    def _on_connected(self, conn: HAConnection) -> None:
+        self._connections += 1
+        self._connected_at = time.monotonic()
+        self._update(
+            state=ConnState.CONNECTED,
+            ha_version=conn.ha_version or None,
+            connected_since=_now(),
+            reconnects=max(0, self._connections - 1),
+            next_retry_at=None,
+            synced=False,
+        )
+        log.info("connected to Home Assistant %s at %s", conn.ha_version, self._info.url)
+
+    async def _ping_loop(self, conn: HAConnection) -> None:
+        """An app-level ping proves HA's event loop answers, not just its socket."""
+        interval, timeout = self._config.ping_interval_s, self._config.pong_timeout_s
+        while not conn.closed:
+            await asyncio.sleep(interval)
+            try:
+                await conn.ping(timeout)
+            except TimeoutError:
+                log.warning("no pong from HA within %g s; reconnecting", timeout)
+                await conn.close(f"no pong within {timeout:g} s")
+                return
+            except HAError:
+                return
+
+    # -- initial sync --------------------------------------------------------------------------
+
+    async def _sync(self, conn: HAConnection, since: datetime | None) -> None:
+        timeout = self._tuning.command_timeout_s
+        self.subscription_ids = {
+            "state_changed": await conn.subscribe("state_changed", self._pipeline.submit, timeout)
+        }
+        for event_type, registry_name in REGISTRY_EVENTS.items():
+            on_event = partial(_registry_event, self._registry, registry_name)
+            try:
+                self.subscription_ids[event_type] = await conn.subscribe(event_type, on_event, timeout)
+            except HAError as err:
+                log.warning("cannot follow %s (%s); registry changes need a reconnect", event_type, err)
+        await self._registry.fetch_all(conn)
+        states = await conn.command({"type": "get_states"}, timeout)
+        newest = await self._submit_states(states if isinstance(states, list) else [])
+        entity_ids = self._known_entities(states if isinstance(states, list) else [])
+        self._update(entity_count=len(states) if isinstance(states, list) else 0)
+        await self._backfill(conn, since, entity_ids, newest)
+        self._update(synced=True)
+
+    async def _submit_states(self, states: list[Any]) -> datetime | None:
+        """Submit get_states rows as snapshot rows; return the newest last_updated (HA's clock)."""
+        submit, yield_every = self._pipeline.submit_state, self._tuning.yield_every
+        newest = ""
+        for i, state in enumerate(states, 1):
+            submit(state, EventSource.SNAPSHOT)
+            if isinstance(state, dict):
+                lu = state.get("last_updated")
+                if isinstance(lu, str) and lu > newest:  # same format and zone: string order is time order
+                    newest = lu
+            if i % yield_every == 0:
+                await asyncio.sleep(0)
+        self.snapshot_rows += len(states)
+        try:
+            return datetime.fromisoformat(newest) if newest else None
+        except ValueError:
+            return None
+
+    def _known_entities(self, states: list[Any]) -> tuple[str, ...]:
+        """Entities to back-fill: those HA has now, plus those of earlier connections (an entity
+        removed during the gap has no state any more, but its history still holds the removal)."""
+        ids = {s["entity_id"] for s in states if isinstance(s, dict) and isinstance(s.get("entity_id"), str)}
+        ids.update(e.entity_id for e in self._registry.snapshot.entities.values() if e.disabled_by is None)
+        self._known_ids |= ids
+        return tuple(sorted(self._known_ids))
+
+    # -- back-fill -----------------------------------------------------------------------------
+
+    async def _gap_start(self) -> datetime | None:
+        """Where the gap begins: the last stored event, or an earlier back-fill that never finished.
+
+        Read before subscribing: once live events are stored, the store's newest row hides the gap.
+        """
+        try:
+            stored = await self._last_stored()
+        except Exception as err:
+            log.warning("cannot read the last stored event time (%s); back-fill limited", err)
+            stored = None
+        if stored is not None and stored.tzinfo is None:
+            stored = stored.replace(tzinfo=UTC)
+        since = stored
+        if self._pending_gap is not None and (stored is None or self._pending_gap < stored):
+            since = self._pending_gap
+        log.debug(
+            "gap starts at %s (last stored %s, unfinished back-fill %s)", since, stored, self._pending_gap
+        )
+        return since
+
+    async def _backfill(
+        self, conn: HAConnection, since: datetime | None, entity_ids: tuple[str, ...], ha_now: datetime | None
+    ) -> None:
+        tuning = self._tuning
+        if since is None or not entity_ids or self._config.backfill_max_hours <= 0:
+            return
+        self._pending_gap = since
+        if tuning.backfill_delay_s > 0:
+            await asyncio.sleep(tuning.backfill_delay_s)
+        # End on HA's clock when it runs ahead of ours; rows already stored live are deduplicated.
+        end = max(_now(), (ha_now or _now()) + timedelta(seconds=tuning.backfill_delay_s)) + timedelta(
+            seconds=1
+        )
+        window = plan_window(since, end, self._config.backfill_max_hours, tuning.backfill_overlap_s)
+        if window is not None:
+            plan = BackfillPlan(
+                window[0], window[1], entity_ids, tuning.backfill_slice_s, tuning.backfill_chunk_entities
+            )
+            backfiller = Backfiller(partial(conn.command, timeout_s=tuning.command_timeout_s), self._pipeline)
+            try:
+                result = await backfiller.run(plan, after_chunk=self._pipeline.flush)
+            finally:
+                _add_backfill(self.backfill_totals, backfiller.result)
+            log.info(
+                "back-filled %d rows from %s to %s (%d requests, %d start rows skipped)",
+                result.rows, window[0].isoformat(), window[1].isoformat(), result.requests, result.start_rows,
+            )  # fmt: skip
+        self._pending_gap = None
+
+    # -- publishing ----------------------------------------------------------------------------
+
+    def _update(self, **changes: Any) -> None:
+        info = replace(self._info, **changes)
+        if info != self._info:
+            self._info = info
+            self._bus.publish(Topic.HA_CONNECTION, info)
+
+
+def _registry_event(sync: RegistrySync, registry_name: str, _event: Any) -> None:
+    sync.on_event(registry_name)
+
+
+def _add_stats(total: ReaderStats, part: ReaderStats) -> None:
+    for name in ReaderStats.__slots__:
+        setattr(total, name, getattr(total, name) + getattr(part, name))
+
+
+def _add_backfill(total: BackfillResult, part: BackfillResult) -> None:
+    for name in BackfillResult.__slots__:
+        setattr(total, name, getattr(total, name) + getattr(part, name))
+
+
+__all__ = [
+    "ClientTuning",
+    "ConnState",
+    "ConnectionInfo",
+    "ConnectionTest",
+    "EventSink",
+    "HAClient",
+    "LastStored",
+    "check_connection",
+    "safe_url",
+]

@@ -1,0 +1,348 @@
+"""One authenticated HA WebSocket connection: id allocation, sending, and routing of what comes back.
+
+Ids are allocated and the frame written under one lock, so concurrent commands can never reach
+HA out of order (HA answers a smaller id than the last with `id_reuse`). One reader task owns the
+socket: it parses each frame (a bare object or, after coalesce_messages, an array) and routes
+results and pongs to the future waiting for that id, and events to the handler registered for
+their subscription id. Handlers run synchronously in the reader and must never block.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from core.ha.redact import RedactingLogger, redact
+from core.models import JsonDict
+
+log = logging.getLogger(__name__)
+
+EventHandler = Callable[[Any], object]
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # get_states / entity registry of a big home exceed 1 MiB
+
+
+class HAError(Exception):
+    """Anything that ends or fails a connection; str() is shown to the user."""
+
+
+class AuthInvalid(HAError):
+    """HA rejected the token (auth_invalid); retrying soon only risks an ip_ban."""
+
+
+class ProtocolViolation(HAError):
+    """HA sent something the protocol does not allow (invalid JSON, wrong auth phase)."""
+
+
+class ConnectionLost(HAError):
+    """The socket closed, or the client closed it (liveness, shutdown)."""
+
+
+class CommandError(HAError):
+    """A command answered success=false."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+
+
+@dataclass(slots=True)
+class ReaderStats:
+    frames: int = 0
+    messages: int = 0
+    events: int = 0
+    invalid_json: int = 0
+    unexpected: int = 0
+    handler_errors: int = 0
+    commands: int = 0
+
+
+class RateLimitedLog:
+    """At most one warning per key per interval, with the number suppressed in between."""
+
+    def __init__(self, interval_s: float = 10.0) -> None:
+        self._interval = interval_s
+        self._last: dict[str, float] = {}
+        self._suppressed: dict[str, int] = {}
+
+    def warning(self, key: str, msg: str, *args: object) -> None:
+        now = time.monotonic()
+        if now - self._last.get(key, -1e9) < self._interval:
+            self._suppressed[key] = self._suppressed.get(key, 0) + 1
+            return
+        skipped = self._suppressed.pop(key, 0)
+        self._last[key] = now
+        log.warning(
+            msg + (" (%d similar suppressed)" if skipped else ""), *args, *((skipped,) if skipped else ())
+        )
+
+
+def _preview(data: object, limit: int = 160) -> str:
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else repr(data)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _ssl_context(verify: bool) -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    if not verify:  # a self-signed HA certificate, accepted on the user's explicit choice
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+async def authenticate(ws: ClientConnection, token: str) -> str:
+    """Run the auth phase; return HA's version. Raises AuthInvalid or ProtocolViolation."""
+    first = orjson.loads(await ws.recv(decode=False))
+    if not isinstance(first, dict) or first.get("type") != "auth_required":
+        raise ProtocolViolation(f"expected auth_required, got {_preview(first)}")
+    await ws.send(orjson.dumps({"type": "auth", "access_token": token}), text=True)
+    reply = orjson.loads(await ws.recv(decode=False))
+    kind = reply.get("type") if isinstance(reply, dict) else None
+    if kind == "auth_ok":
+        return str(reply.get("ha_version") or first.get("ha_version") or "")
+    if kind == "auth_invalid":
+        raise AuthInvalid(str(reply.get("message") or "Invalid access token or password"))
+    raise ProtocolViolation(f"expected auth_ok or auth_invalid, got {_preview(reply)}")
+
+
+class HAConnection:
+    """Use `await HAConnection.open(url, token)`; then command(), subscribe(), ping(), close()."""
+
+    def __init__(self, ws: ClientConnection, ha_version: str, *, yield_every: int = 50) -> None:
+        self.ws = ws
+        self.ha_version = ha_version
+        self.stats = ReaderStats()
+        self._yield_every = yield_every
+        self._next_id = 1
+        self._lock = asyncio.Lock()
+        self._pending: dict[int, asyncio.Future[JsonDict]] = {}
+        self._handlers: dict[int, EventHandler] = {}
+        self._closed: asyncio.Future[HAError] = asyncio.get_running_loop().create_future()
+        self._close_reason: HAError | None = None
+        self._ratelog = RateLimitedLog()
+        self._reader = asyncio.create_task(self._read_loop(), name="ha-reader")
+
+    @classmethod
+    async def open(
+        cls,
+        url: str,
+        token: str,
+        *,
+        timeout_s: float = 10.0,
+        max_size: int = MAX_MESSAGE_BYTES,
+        yield_every: int = 50,
+        verify_ssl: bool = True,
+        on_authenticating: Callable[[], None] | None = None,
+    ) -> HAConnection:
+        """Connect, authenticate and enable coalesce_messages (which must be id 1)."""
+        ws = await connect(
+            url,
+            compression=None,  # deflate costs 13-24 % CPU on a LAN (perf-limits §2)
+            max_size=max_size,
+            ping_interval=None,  # liveness is the app-level ping (it also proves HA's loop runs)
+            open_timeout=timeout_s,
+            close_timeout=2.0,
+            proxy=None,
+            ssl=_ssl_context(verify_ssl) if url.startswith("wss:") else None,
+            logger=RedactingLogger(logging.getLogger("websockets.client"), token),
+        )
+        if on_authenticating is not None:
+            on_authenticating()
+        try:
+            async with asyncio.timeout(timeout_s):
+                ha_version = await authenticate(ws, token)
+        except BaseException:
+            await ws.close()
+            raise
+        conn = cls(ws, ha_version, yield_every=yield_every)
+        try:
+            await conn.command(
+                {"type": "supported_features", "features": {"coalesce_messages": 1}}, timeout_s
+            )
+        except CommandError as err:  # very old HA: works, just without array frames
+            log.info("supported_features not accepted (%s); continuing without coalescing", err)
+        except BaseException:
+            await conn.close()
+            raise
+        return conn
+
+    # -- sending ---------------------------------------------------------------------------
+
+    async def _send(
+        self, msg: JsonDict, before_send: Callable[[int], None] | None = None
+    ) -> asyncio.Future[JsonDict]:
+        """Allocate the id and write the frame under one lock; return the reply's future."""
+        if self._closed.done():
+            raise self._closed.result()
+        future: asyncio.Future[JsonDict] = asyncio.get_running_loop().create_future()
+        async with self._lock:
+            msg_id = self._next_id
+            self._next_id += 1
+            # Registered before the write: the reply (or a first event) may be read before send() returns.
+            self._pending[msg_id] = future
+            if before_send is not None:
+                before_send(msg_id)
+            self.stats.commands += 1
+            try:
+                await self.ws.send(orjson.dumps({"id": msg_id, **msg}), text=True)
+            except ConnectionClosed as err:
+                self._pending.pop(msg_id, None)
+                raise ConnectionLost(f"connection closed while sending: {err}") from None
+        return future
+
+    async def request(self, msg: JsonDict, timeout_s: float | None = None) -> JsonDict:
+        """Send one message and return HA's raw reply (a result or a pong)."""
+        future = await self._send(msg)
+        async with asyncio.timeout(timeout_s):
+            return await future
+
+    async def command(self, msg: JsonDict, timeout_s: float | None = None) -> Any:
+        """Send a command and return its `result`; raises CommandError on success=false."""
+        reply = await self.request(msg, timeout_s)
+        if reply.get("success") is not True:
+            error = reply.get("error")
+            if not isinstance(error, dict):
+                error = {}
+            raise CommandError(str(error.get("code", "unknown_error")), str(error.get("message", "")))
+        return reply.get("result")
+
+    async def subscribe(self, event_type: str, handler: EventHandler, timeout_s: float | None = None) -> int:
+        """subscribe_events; `handler` gets each event's `event` object. Returns the subscription id."""
+        sub_ids: list[int] = []
+
+        def register(msg_id: int) -> None:
+            sub_ids.append(msg_id)
+            self._handlers[msg_id] = handler
+
+        future = await self._send({"type": "subscribe_events", "event_type": event_type}, register)
+        try:
+            async with asyncio.timeout(timeout_s):
+                reply = await future
+            if reply.get("success") is not True:
+                raise CommandError(
+                    str((reply.get("error") or {}).get("code")), f"subscribe {event_type} failed"
+                )
+        except BaseException:
+            self._handlers.pop(sub_ids[0], None)
+            raise
+        return sub_ids[0]
+
+    async def ping(self, timeout_s: float) -> float:
+        """Round-trip time of one ping; raises TimeoutError when no pong comes in time."""
+        started = time.monotonic()
+        await self.request({"type": "ping"}, timeout_s)
+        return time.monotonic() - started
+
+    # -- reading ---------------------------------------------------------------------------
+
+    async def _read_loop(self) -> None:
+        reason: HAError = ConnectionLost("connection closed")
+        try:
+            await self._read_frames()
+        except ConnectionClosed as err:
+            reason = self._close_reason or ConnectionLost(f"connection closed by server ({err})")
+        except HAError as err:
+            reason = err
+        except asyncio.CancelledError:
+            reason = self._close_reason or ConnectionLost("closed by client")
+            raise
+        except Exception as err:  # a bug must end this connection, not leave a dead reader behind
+            log.exception("HA reader failed")
+            reason = ConnectionLost(f"reader failed: {err!r}")
+        finally:
+            self._finish(reason)
+
+    async def _read_frames(self) -> None:
+        recv, loads, dispatch, stats = self.ws.recv, orjson.loads, self._dispatch, self.stats
+        since_yield = 0
+        while True:
+            data = await recv(decode=False)
+            stats.frames += 1
+            try:
+                msg = loads(data)
+            except orjson.JSONDecodeError:
+                stats.invalid_json += 1
+                self._ratelog.warning("json", "HA sent a frame that is not JSON: %s", _preview(data))
+                # The stream can no longer be trusted to be complete: reconnect, and let the
+                # back-fill recover whatever that frame carried.
+                raise ProtocolViolation("received invalid JSON from Home Assistant") from None
+            if type(msg) is list:
+                for item in msg:
+                    dispatch(item)
+                since_yield += len(msg)
+            else:
+                dispatch(msg)
+                since_yield += 1
+            if since_yield >= self._yield_every:
+                since_yield = 0
+                # websockets' recv() does not yield while data is buffered: let the GUI breathe.
+                await asyncio.sleep(0)
+
+    def _dispatch(self, msg: Any) -> None:
+        self.stats.messages += 1
+        if type(msg) is not dict:
+            self._unexpected("not a JSON object", msg)
+            return
+        kind = msg.get("type")
+        if kind == "event":
+            handler = self._handlers.get(msg.get("id"))  # type: ignore[arg-type]
+            if handler is None:
+                self._unexpected("event for an unknown subscription", msg)
+                return
+            self.stats.events += 1
+            try:
+                handler(msg.get("event"))
+            except Exception:
+                self.stats.handler_errors += 1
+                log.exception("HA event handler failed")
+        elif kind == "result" or kind == "pong":
+            future = self._pending.pop(msg.get("id"), None)  # type: ignore[arg-type]
+            if future is None:
+                self._unexpected("reply to no pending command", msg)
+            elif not future.done():
+                future.set_result(msg)
+        else:
+            self._unexpected("unknown message type", msg)
+
+    def _unexpected(self, why: str, msg: object) -> None:
+        self.stats.unexpected += 1
+        self._ratelog.warning(why, "unexpected message from HA (%s): %s", why, _preview(msg))
+
+    def _finish(self, reason: HAError) -> None:
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(reason)
+        self._pending.clear()
+        self._handlers.clear()
+        if not self._closed.done():
+            self._closed.set_result(reason)
+
+    # -- closing ---------------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return self._closed.done()
+
+    async def wait_closed(self) -> HAError:
+        """Wait until the connection ends; return why."""
+        return await asyncio.shield(self._closed)
+
+    async def close(self, reason: str = "closed by client") -> None:
+        """Close the socket (at most close_timeout when HA stopped reading) and stop the reader."""
+        if self._close_reason is None:
+            self._close_reason = ConnectionLost(reason)
+        try:
+            await self.ws.close()
+        except Exception as err:
+            log.debug("closing the HA socket failed: %s", redact(str(err)))
+        if not self._reader.done():
+            self._reader.cancel()
+        await asyncio.gather(self._reader, return_exceptions=True)
