@@ -1,0 +1,48 @@
+"""The Test buttons (setup screen, Configuration tab): thin adapters over core's own connection checks.
+
+Each coroutine returns a one-line success text or raises with core's exact failure message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.config import AppConfig, InfluxConfig
+
+TIMEOUT_S = 10.0
+
+
+class CheckFailed(Exception):
+    """A connection test that reached a verdict: the message is what went wrong."""
+
+
+async def check_home_assistant(url: str, token: str, verify_ssl: bool = True) -> str:
+    from core.ha.client import HAClient
+
+    if not url:
+        raise CheckFailed("no URL given")
+    if not token:
+        raise CheckFailed("no access token given")
+    result = await HAClient.test_connection(url, token, TIMEOUT_S, verify_ssl=verify_ssl)
+    if not result.ok:
+        raise CheckFailed(result.error or "failed")
+    version = result.ha_version or "(version unknown)"
+    return f"connected to Home Assistant {version}, {result.entity_count} entities"
+
+
+async def check_ha_form(config: AppConfig, raw: dict[str, Any]) -> str:
+    """Test the Home Assistant section as typed in the form (an untouched token keeps the saved one)."""
+    token = raw.get("token") or config.home_assistant.token
+    return await check_home_assistant(str(raw.get("url", "")), str(token), bool(raw.get("verify_ssl", True)))
+
+
+async def check_influx(config: InfluxConfig) -> str:
+    from core.influx.writer import make_writer
+
+    writer = make_writer(config)
+    try:
+        await writer.prepare()
+    finally:
+        await writer.close()
+    state = "" if config.enabled else " (not enabled: turn influxdb.enabled on to send)"
+    return f"reachable: {writer.target}, API v{writer.api_version}{state}"

@@ -1,0 +1,125 @@
+"""Tray icon (health by colour, menu Open / Kiosk mode / Quit) and desktop notifications when health
+changes or an alert is raised, deduplicated and rate-limited. Without a system tray (offscreen, some
+desktops) the same information goes to the window's status bar."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMenu, QSystemTrayIcon
+
+from app import theme
+from app.bridge import Bridge
+from app.icons import tinted_icon
+
+MIN_INTERVAL_S = 10.0  # at most one desktop notification per this many seconds
+DEDUP_S = 600.0  # the same notification is not repeated within this window
+STARTUP_GRACE_S = 15.0  # engines settle after start: no "health changed" pop-ups meanwhile
+
+
+class NotificationGate:
+    def __init__(
+        self,
+        min_interval_s: float = MIN_INTERVAL_S,
+        dedup_s: float = DEDUP_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.min_interval_s = min_interval_s
+        self.dedup_s = dedup_s
+        self._clock = clock
+        self._last_at: float | None = None
+        self._seen: dict[str, float] = {}
+
+    def allow(self, key: str) -> bool:
+        now = self._clock()
+        seen = self._seen.get(key)
+        if seen is not None and now - seen < self.dedup_s:
+            return False
+        if self._last_at is not None and now - self._last_at < self.min_interval_s:
+            return False
+        self._seen = {k: t for k, t in self._seen.items() if now - t < self.dedup_s}
+        self._seen[key] = self._last_at = now
+        return True
+
+
+class Notifier(QObject):
+    open_requested = Signal()
+    kiosk_requested = Signal()
+    quit_requested = Signal()
+    notified = Signal(str, str)  # title, text: what passed the gate
+
+    def __init__(
+        self, window: Any, bridge: Bridge, *, use_tray: bool = True, startup_grace_s: float = STARTUP_GRACE_S
+    ) -> None:
+        super().__init__(window)
+        self.window = window
+        self.gate = NotificationGate()
+        self.suppressed = 0
+        self._alerted: set[int] = set()
+        self.health: Any = None
+        self._quiet_until = time.monotonic() + startup_grace_s
+        self.tray: QSystemTrayIcon | None = None
+        if use_tray and QSystemTrayIcon.isSystemTrayAvailable():
+            self.tray = self._make_tray()
+        bridge.health_changed.connect(self.on_health)
+        bridge.alert.connect(self.on_alert)
+
+    @property
+    def has_tray(self) -> bool:
+        return self.tray is not None
+
+    def on_health(self, report: Any) -> None:
+        previous, self.health = self.health, report
+        color = theme.health_color(report.status)
+        if self.tray is not None:
+            self.tray.setIcon(tinted_icon("app", color))
+            self.tray.setToolTip(f"HA Ingestor: {report.status}\n{report.summary}")
+        self.window.setWindowIcon(tinted_icon("app", color))
+        changed = previous is not None and previous.status != report.status
+        if changed and time.monotonic() >= self._quiet_until:
+            self.notify(
+                f"Health: {report.status}", report.summary, f"health:{report.status}:{report.summary}"
+            )
+
+    def on_alert(self, alert: Any) -> None:
+        """A core.alert_store.Alert: notify once when it is raised (not on updates, ack or resolve)."""
+        if alert.state != "active" or alert.id in self._alerted:
+            return
+        self._alerted.add(alert.id)
+        self.notify(f"Alert ({alert.severity})", alert.message, f"alert:{alert.id}")
+
+    def notify(self, title: str, text: str, key: str) -> bool:
+        if not self.gate.allow(key):
+            self.suppressed += 1
+            return False
+        if self.tray is not None:
+            self.tray.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information, 8000)
+        self.window.show_notice(f"{title}: {text}", time.time())
+        self.notified.emit(title, text)
+        return True
+
+    def hide(self) -> None:
+        if self.tray is not None:
+            self.tray.hide()
+
+    def _make_tray(self) -> QSystemTrayIcon:
+        tray = QSystemTrayIcon(tinted_icon("app", theme.palette().muted), self)
+        menu = QMenu()
+        for text, signal in (("Open", self.open_requested), ("Kiosk mode", self.kiosk_requested),
+                             ("Quit", self.quit_requested)):  # fmt: skip
+            action = QAction(text, menu)
+            action.triggered.connect(signal.emit)
+            menu.addAction(action)
+        self._menu = menu
+        tray.setContextMenu(menu)
+        tray.activated.connect(self._on_activated)
+        tray.show()
+        return tray
+
+    def _on_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason == QSystemTrayIcon.ActivationReason.Trigger:
+            self.open_requested.emit()

@@ -1,0 +1,298 @@
+"""GUI benchmark: event-loop lag and chart refresh rate with the whole window built on the demo home.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python bench/ui.py [--phase-s 8] [--max-rate 20000]
+                                                           [--rss-minutes 1 | --long] [--json OUT]
+
+One process, one qasync loop, the same runtime `python main.py --demo` runs. Measures:
+- window shown: from the start of this script (before Qt is imported) to the window's first paint;
+- per tab (Overview, Events) and per load (idle = simulator paused, 1,000 events/s, the maximum
+  rate): event-loop lag from a 10 ms `call_later` probe (p50 / p99 / max), the achieved chart
+  refresh rate (Overview: the live charts forced to repaint on every 100 ms tick, i.e. the worst
+  case; Events: bulk table updates per second) and the stored events/s the pipeline kept up with;
+- resident memory (VmRSS) over N minutes at 200 events/s while the tabs rotate, and its growth
+  over the second half.
+"""
+
+from __future__ import annotations
+
+import time
+
+T_LAUNCH = time.perf_counter()
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+from dataclasses import asdict, dataclass  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import qasync  # noqa: E402
+from PySide6.QtCore import QEvent, QObject  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from core.config import ApiConfig, AppConfig, LoggingConfig, SimulatorConfig, StorageConfig  # noqa: E402
+
+PROBE_S = 0.010
+SETTLE_S = 3.0
+FORCED_S = 4.0
+
+
+class LagProbe:
+    """Re-arms loop.call_later(10 ms) and records how late each call ran, in ms."""
+
+    def __init__(self) -> None:
+        self.samples: list[float] = []
+        self._handle: asyncio.TimerHandle | None = None
+
+    def start(self) -> None:
+        self.samples.clear()
+        self._arm()
+
+    def stop(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+
+    def _arm(self) -> None:
+        due = time.perf_counter() + PROBE_S
+        self._handle = asyncio.get_running_loop().call_later(PROBE_S, self._tick, due)
+
+    def _tick(self, due: float) -> None:
+        self.samples.append(max(0.0, (time.perf_counter() - due) * 1000))
+        self._arm()
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+@dataclass
+class Phase:
+    tab: str
+    load: str
+    offered_per_s: float | None
+    stored_per_s: float
+    lag_p50_ms: float
+    lag_p99_ms: float
+    lag_max_ms: float
+    probes: int
+    refresh_hz: float  # Overview: chart repaints/s when forced every tick; Events: table bulk updates/s
+    refresh_what: str
+    forced_lag_p99_ms: float | None = None  # Overview: lag while the charts repaint on every tick
+
+
+class FirstPaint(QObject):
+    def __init__(self) -> None:
+        super().__init__()
+        self.at: float | None = None
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if self.at is None and event.type() == QEvent.Type.Paint:
+            self.at = time.perf_counter()
+        return False
+
+
+def bench_config(tmp: Path) -> AppConfig:
+    return AppConfig(
+        storage=StorageConfig(data_dir=str(tmp / "data")),
+        simulator=SimulatorConfig(rate=200),
+        api=ApiConfig(port=0),
+        logging=LoggingConfig(log_dir=str(tmp / "logs"), level="WARNING"),
+        source_path=str(tmp / "config.toml"),
+    )
+
+
+def stored_total(session: Any) -> int:
+    sample = session.runtime.metrics_history.latest()
+    return sample.events_total if sample is not None else 0
+
+
+async def settle(session: Any, rate: float | None, timeout: float = 120.0) -> bool:
+    """Let a load establish itself; for idle, wait until the backlog of the previous (max-rate) phase
+    has drained (the simulator queues what the client has not read yet). False: still not quiet."""
+    await asyncio.sleep(SETTLE_S)
+    if rate is not None:
+        return True
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        recent = session.runtime.metrics_history.since(time.time() - 3.5)
+        if len(recent) >= 3 and all(s.events_per_s < 1 and s.queue_depth == 0 for s in recent):
+            return True
+        await asyncio.sleep(0.5)
+    return False
+
+
+async def probe_for(seconds: float) -> list[float]:
+    probe = LagProbe()
+    probe.start()
+    await asyncio.sleep(seconds)
+    probe.stop()
+    return probe.samples
+
+
+async def measure(session: Any, tab_key: str, load: str, rate: float | None, seconds: float) -> Phase:
+    sim = session.runtime.simulator
+    if rate is None:
+        sim.pause()
+    else:
+        sim.resume()
+        sim.set_rate(rate)
+    tab = session.window.show_tab(tab_key)
+    if not await settle(session, rate):
+        print(f"warning: {tab_key} {load}: the pipeline was still busy after the settle timeout", flush=True)
+    appends0 = tab.live.model.bulk_appends if tab_key == "events" else 0
+    stored0, t0 = stored_total(session), time.perf_counter()
+    lag = await probe_for(seconds)  # normal operation: charts repaint when their ring changed
+    elapsed = time.perf_counter() - t0
+    stored = (stored_total(session) - stored0) / elapsed
+    forced_p99 = None
+    if tab_key == "overview":
+        charts = [tab.events_chart, tab.latency_chart]
+        repaints0 = [c.repaints for c in charts]
+        for chart in charts:
+            chart.force_repaint = True
+        t1 = time.perf_counter()
+        forced = await probe_for(FORCED_S)
+        refresh = min(c.repaints - r0 for c, r0 in zip(charts, repaints0, strict=True)) / (
+            time.perf_counter() - t1
+        )
+        for chart in charts:
+            chart.force_repaint = False
+        what, forced_p99 = "chart repaints/s, forced on every 100 ms tick", percentile(forced, 0.99)
+    else:
+        refresh, what = (tab.live.model.bulk_appends - appends0) / elapsed, "live table bulk updates/s"
+    return Phase(
+        tab_key, load, rate, stored, percentile(lag, 0.5), percentile(lag, 0.99), max(lag, default=0.0),
+        len(lag), refresh, what, forced_p99,
+    )  # fmt: skip
+
+
+async def memory_run(session: Any, minutes: float) -> dict[str, Any]:
+    sim = session.runtime.simulator
+    sim.resume()
+    sim.set_rate(200)
+    keys = list(session.window.tab_by_key)
+    samples: list[tuple[float, float]] = []
+    t0 = time.perf_counter()
+    end = t0 + minutes * 60
+    i = 0
+    while time.perf_counter() < end:
+        session.window.show_tab(keys[i % len(keys)])
+        i += 1
+        for _ in range(2):
+            await asyncio.sleep(5)
+            samples.append((time.perf_counter() - t0, rss_mb()))
+    half = samples[len(samples) // 2][1]
+    return {
+        "minutes": minutes,
+        "rate": 200,
+        "rss_start_mb": samples[0][1],
+        "rss_mid_mb": half,
+        "rss_end_mb": samples[-1][1],
+        "rss_peak_mb": max(r for _, r in samples),
+        "growth_second_half_mb": samples[-1][1] - half,
+        "samples": samples,
+    }
+
+
+async def run(app: QApplication, args: argparse.Namespace) -> dict[str, Any]:
+    from app.session import GuiSession
+
+    tmp = Path(tempfile.mkdtemp(prefix="ha_ui_bench_"))
+    session = GuiSession(app, bench_config(tmp), autostart_path=tmp / "autostart.desktop", use_tray=False)
+    painted = FirstPaint()
+    session.window.installEventFilter(painted)
+    session.window.resize(1440, 900)
+    await session.start()
+    await _until(lambda: painted.at is not None, 10)
+    shown_s = (painted.at or time.perf_counter()) - T_LAUNCH
+    built = time.perf_counter()
+    for key in session.window.tab_by_key:  # every tab shown once: all built and laid out
+        session.window.show_tab(key)
+        await asyncio.sleep(0.2)
+    await _until(lambda: stored_total(session) > 0, 30)
+    phases: list[Phase] = []
+    try:
+        # Memory first: the max-rate phases leave a fragmented heap that would blur the trend.
+        memory = await memory_run(session, args.rss_minutes) if args.rss_minutes > 0 else {}
+        for tab in args.tabs.split(",") if args.phase_s > 0 else ():
+            for load, rate in (("idle", None), ("1,000/s", 1000.0), ("max", args.max_rate)):
+                phase = await measure(session, tab, load, rate, args.phase_s)
+                phases.append(phase)
+                print(_row(phase), flush=True)
+    finally:
+        await session.stop()
+    return {
+        "window_shown_s": shown_s,
+        "tabs_visited_s": time.perf_counter() - built,
+        "tabs": list(session.window.tab_by_key),
+        "phases": [asdict(p) for p in phases],
+        "memory": memory,
+    }
+
+
+async def _until(predicate: Any, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate() and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+
+
+def _row(p: Phase) -> str:
+    offered = "paused" if p.offered_per_s is None else f"{p.offered_per_s:,.0f}/s"
+    forced = f" (lag p99 {p.forced_lag_p99_ms:.1f} ms meanwhile)" if p.forced_lag_p99_ms is not None else ""
+    lag = [f"{p.lag_p50_ms:.1f}", f"{p.lag_p99_ms:.1f}", f"{p.lag_max_ms:.1f}"]
+    cells = [
+        p.tab,
+        f"{p.load} ({offered})",
+        f"{p.stored_per_s:,.0f}",
+        *lag,
+        f"{p.refresh_hz:.1f} {p.refresh_what}{forced}",
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--phase-s", type=float, default=8.0, help="seconds measured per tab and load")
+    parser.add_argument("--max-rate", type=float, default=20000.0, help="simulator rate for the 'max' load")
+    parser.add_argument("--rss-minutes", type=float, default=1.0, help="memory run length at 200 events/s")
+    parser.add_argument("--long", action="store_true", help="memory run of 10 minutes")
+    parser.add_argument("--tabs", default="overview,events", help="tabs measured, comma-separated")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args(argv)
+    if args.long:
+        args.rss_minutes = 10.0
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    print("| tab | load (offered) | stored ev/s | lag p50 ms | lag p99 ms | lag max ms | refresh |")
+    print("|---|---|---:|---:|---:|---:|---|")
+    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+        result = runner.run(run(app, args))
+    mem = result["memory"]
+    if not mem:
+        return 0
+    print(f"\nwindow shown (first paint) {result['window_shown_s']:.2f} s after launch")
+    growth = mem["growth_second_half_mb"]
+    print(f"RSS after {mem['minutes']:g} min at 200 ev/s: {mem['rss_end_mb']:.0f} MB")
+    print(f"  (peak {mem['rss_peak_mb']:.0f} MB, growth over the second half {growth:+.1f} MB)")
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""First-run screen: the Test button really connects (HA version and entity count, or the exact
+failure), and the choice is saved to the config file."""
+
+from __future__ import annotations
+
+import asyncio
+import tomllib
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtWidgets import QApplication
+
+from app.controller import Controller
+from app.qt_main import run_setup
+from app.setup_dialog import SetupDialog
+from core.config import AppConfig, load_config
+from core.ha.simulator import Simulator, SimulatorConfig
+from tests.gui_conftest import wait_signal, wait_until
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+async def simulator() -> AsyncIterator[Simulator]:
+    sim = Simulator(SimulatorConfig(port=0, rate=5, token="right-token"))
+    await sim.start()
+    try:
+        yield sim
+    finally:
+        await sim.stop()
+
+
+@pytest.fixture
+def dialog(qapp: Any, tmp_path: Path) -> Iterator[SetupDialog]:
+    dlg = SetupDialog(AppConfig(source_path=str(tmp_path / "config.toml")), Controller(None))
+    yield dlg
+    dlg.deleteLater()
+
+
+async def test_test_button_reports_version_and_entities_or_the_failure(
+    dialog: SetupDialog, simulator: Simulator
+) -> None:
+    dialog.url.setText(simulator.base_url)
+    dialog.token.setText("right-token")
+    dialog.test_button.click()
+    text = await wait_until(lambda: "entities" in dialog.message.text() and dialog.message.text())
+    entities = len(list(simulator.home.states.all()))
+    assert text == f"connected to Home Assistant {simulator.config.ha_version}, {entities} entities"
+    dialog.token.setText("wrong-token")
+    dialog.test_button.click()
+    failure = await wait_until(lambda: dialog.message.text().startswith("failed") and dialog.message.text())
+    assert "Authentication failed" in failure
+
+
+async def test_connect_choice_is_validated_by_core(dialog: SetupDialog) -> None:
+    dialog.url.setText("ftp://nowhere")
+    dialog.token.setText("t")
+    dialog.connect_button.click()
+    assert "must be a http/https/ws/wss URL" in dialog.message.text()
+    pending = asyncio.ensure_future(wait_signal(dialog.chosen))
+    await asyncio.sleep(0)  # let it connect before the click emits
+    dialog.url.setText("http://homeassistant.local:8123")
+    dialog.connect_button.click()
+    (chosen,) = await pending
+    assert chosen.home_assistant.url == "http://homeassistant.local:8123" and chosen.ui.setup_done
+
+
+async def test_demo_choice_is_saved_to_the_config_file(qapp: Any, tmp_path: Path) -> None:
+    config = AppConfig(source_path=str(tmp_path / "first-run.toml"))
+    setup = asyncio.ensure_future(run_setup(qapp, config))
+    shown = await wait_until(lambda: next((w for w in _setup_dialogs() if w.isVisible()), None))
+    shown.demo_button.click()
+    result = await setup
+    assert result is not None and result.use_simulator and result.ui.setup_done
+    saved = await asyncio.to_thread(Path(config.source_path).read_text)
+    assert tomllib.loads(saved) == {"ui": {"setup_done": True}}
+    assert load_config(Path(config.source_path), env={}).ui.setup_done
+
+
+def _setup_dialogs() -> list[SetupDialog]:
+    return [w for w in QApplication.topLevelWidgets() if isinstance(w, SetupDialog)]
