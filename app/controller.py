@@ -28,7 +28,6 @@ def _alive(callback: Callable[..., Any] | None) -> bool:
 
 
 class Controller(QObject):
-    busy_changed = Signal(int)  # number of requests in flight
     config_applied = Signal(object)  # the AppConfig now in use, after runtime.apply_config succeeded
 
     def __init__(self, runtime: Any, parent: QObject | None = None) -> None:
@@ -49,12 +48,9 @@ class Controller(QObject):
         """Run `work` (a coroutine, or a function returning a value or an awaitable) on the loop."""
         task = asyncio.ensure_future(self._run(work))
         self._tasks.add(task)
-        self.busy_changed.emit(len(self._tasks))
 
         def finished(fut: asyncio.Future[Any]) -> None:
             self._tasks.discard(fut)
-            if shiboken6.isValid(self):
-                self.busy_changed.emit(len(self._tasks))
             if fut.cancelled():
                 return
             err = fut.exception()

@@ -9,7 +9,7 @@ from datetime import time as dtime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QColor, QCursor, QPainter
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -61,8 +61,6 @@ class DimOverlay(QWidget):
 
 
 class KioskController(QObject):
-    changed = Signal(bool)
-
     def __init__(self, window: Any, theme: ThemeManager, *, autostart_path: Path | None = None) -> None:
         super().__init__(window)
         self.window = window
@@ -131,7 +129,6 @@ class KioskController(QObject):
             self.window.centralWidget().setContentsMargins(0, 0, 0, 0)
             if was_visible:
                 self.window.showNormal()
-        self.changed.emit(on)
 
     def request_exit(self) -> None:
         """A long press happened: ask for the PIN when one is set, else leave."""

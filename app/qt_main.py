@@ -17,12 +17,16 @@ from typing import Any
 import qasync
 from PySide6.QtWidgets import QApplication
 
+from app import theme
 from app.controller import Controller
 from app.icons import tinted_icon
+from app.session import GuiSession
 from app.setup_dialog import SetupDialog, needs_setup
 from app.theme import ThemeManager
 from app.widgets import ui
+from core.bus import Bus
 from core.config import AppConfig, default_config_path, save_config
+from core.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -39,16 +43,11 @@ def run_gui(config: AppConfig, args: Any) -> int:
 
 
 async def gui_main(app: QApplication, config: AppConfig, args: Any) -> int:
-    from app.session import GuiSession
-
     if needs_setup(config, args):
         chosen = await run_setup(app, config)
         if chosen is None:
             return 0
         config = chosen
-    from core.bus import Bus
-    from core.runtime import Runtime
-
     bus = Bus()
     _setup_logging(config, bus)  # before the window: the Logs tab reads the ring this installs
     session = GuiSession(app, config, runtime=Runtime(config, bus=bus))
@@ -59,7 +58,9 @@ async def gui_main(app: QApplication, config: AppConfig, args: Any) -> int:
         return await take_screenshots(session, Path(shots))
     _install_signal_handlers(session)
     await session.start()
-    log.info("window shown %.2f s after launch", (session.shown_at or 0) - session.launched_at)
+    log.info(
+        "window shown %.2f s after the session was created", (session.shown_at or 0) - session.launched_at
+    )
     await session.closed
     await session.stop()
     return 0
@@ -67,7 +68,7 @@ async def gui_main(app: QApplication, config: AppConfig, args: Any) -> int:
 
 async def run_setup(app: QApplication, config: AppConfig) -> AppConfig | None:
     """Show the first-run screen (open(), not exec()) and save the choice to the config file."""
-    ThemeManager(app, config.ui.theme)
+    (theme.manager() or ThemeManager(app)).set_theme(config.ui.theme)
     dialog = SetupDialog(config, Controller(None))
     done: asyncio.Future[AppConfig | None] = asyncio.get_running_loop().create_future()
 

@@ -50,7 +50,6 @@ class Notifier(QObject):
     open_requested = Signal()
     kiosk_requested = Signal()
     quit_requested = Signal()
-    notified = Signal(str, str)  # title, text: what passed the gate
 
     def __init__(
         self, window: Any, bridge: Bridge, *, use_tray: bool = True, startup_grace_s: float = STARTUP_GRACE_S
@@ -99,7 +98,6 @@ class Notifier(QObject):
         if self.tray is not None:
             self.tray.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information, 8000)
         self.window.show_notice(f"{title}: {text}", time.time())
-        self.notified.emit(title, text)
         return True
 
     def hide(self) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from app import fmt
+from app import fmt, theme
 from app.models.rows_model import ROW_ROLE
 from app.tabs.dependencies_tab import build_flow
 from core.alert_rules import AlertThresholds
@@ -23,6 +23,17 @@ from core.logs import correlation_scope
 from tests.gui_conftest import wait_until
 
 pytestmark = pytest.mark.gui
+
+
+async def quiet_store(rt: Any) -> None:
+    """Pause the demo home and wait until nothing more arrives (messages in flight included)."""
+    rt.simulator.pause()
+    pipeline = rt.engines["pipeline"]
+    last = -1
+    while pipeline.stats.stored != last:
+        last = pipeline.stats.stored
+        await asyncio.sleep(0.3)
+        await pipeline.flush()
 
 
 def current(session: Any, key: str) -> Any:
@@ -96,8 +107,7 @@ async def test_events_stream_filters_history_and_causality_tree(gui_app: Any) ->
         live.pause.click()
         assert live.model.pending_count == 0 and live.model.rowCount() > paused_rows
 
-        rt.simulator.pause()  # a quiet store, so the tab's page and ours hold the same rows
-        await rt.engines["pipeline"].flush()
+        await quiet_store(rt)  # so the tab's page and ours hold the same rows
         history = tab.history
         history.search()
         await wait_until(lambda: history.model.rows)
@@ -145,8 +155,7 @@ async def test_analytics_tab_shows_core_numbers(gui_app: Any) -> None:
         from core.durations import duration_analytics
 
         rt = session.runtime
-        rt.simulator.pause()  # a quiet store: the tab's numbers and ours cover the same rows
-        await rt.engines["pipeline"].flush()
+        await quiet_store(rt)  # the tab's numbers and ours cover the same rows
         tab = current(session, "analytics")
         await wait_until(lambda: tab.data is not None)
         data = tab.data
@@ -199,6 +208,14 @@ async def test_configuration_applies_only_the_concerned_engine_and_saves(gui_app
         saved = tomllib.loads(await asyncio.to_thread(Path(rt.config.source_path).read_text))
         assert saved["api"]["api_key"] == "a-new-api-key"
         assert tab.form.inputs[("api", "api_key")].text() == ""  # shown masked again
+
+        tab.form.inputs[("ui", "theme")].setText("light")  # an interface change restarts nothing
+        tab.buttons["apply"].click()
+        await wait_until(lambda: "no engine needed a restart" in tab.status.text())
+        assert theme.palette().name == "light" and all(
+            rt.engines[n] is before[n] for n in before if n != "api"
+        )
+        theme.manager().set_theme("dark")  # type: ignore[union-attr]
 
 
 async def test_configuration_test_buttons_really_connect(gui_app: Any) -> None:

@@ -40,11 +40,6 @@ class RowsTableModel(QAbstractTableModel):
         self.rows = list(rows)
         self.endResetModel()
 
-    def update_row(self, index: int, row: Any) -> None:
-        """Replace one row in place (e.g. when its slow data arrives) and repaint just that line."""
-        self.rows[index] = row
-        self.dataChanged.emit(self.index(index, 0), self.index(index, len(self.columns) - 1))
-
     def row(self, index: int) -> Any:
         return self.rows[index]
 
@@ -79,8 +74,3 @@ class RowsTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and col.align_right:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
-
-    def column_texts(self, header: str) -> list[str]:
-        """Every row's text in one column (tests and exports)."""
-        col = next(c for c in self.columns if c.header == header)
-        return [col.text(r) for r in self.rows]

@@ -84,6 +84,8 @@ class LiveEvents(QWidget):
     def _update_counts(self) -> None:
         shown, kept = self.proxy.rowCount(), self.model.rowCount()
         paused = f" · paused, {fmt.number(self.model.pending_count)} waiting" if self.model.paused else ""
+        dropped = self.ctx.bridge.dropped_events
+        paused += f" · {fmt.number(dropped)} not shown (GUI fell behind)" if dropped else ""
         self.counts.setText(
             f"{fmt.number(shown)} shown of {fmt.number(kept)} kept (newest {self.model.cap}){paused}"
         )

@@ -67,7 +67,7 @@ class OverviewTab(BaseTab):
         self.banner.hide()
         self.tiles = {k: StatTile(t) for k, t in data.TILES.items()}
         self.events_chart = LiveChart(
-            history, [Series("events_per_s", "stored/s"), Series("received_per_s", "received/s", 1)]
+            history, [Series("received_per_s", "received/s", 1), Series("events_per_s", "stored/s")]
         )
         self.latency_chart = LiveChart(
             history,
