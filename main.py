@@ -1,10 +1,10 @@
 """HA Ingestor entry point.
 
-    python main.py                      GUI (or headless when there is no display)
-    python main.py --headless           every engine, no Qt, a one-line live status
-    python main.py --demo               force the built-in Home Assistant simulator
-    python main.py export --data-dir D  stored events as JSON lines
-    python main.py keys                 show the REST API keys
+python main.py                      GUI (or headless when there is no display)
+python main.py --headless           every engine, no Qt, a one-line live status
+python main.py --demo               force the built-in Home Assistant simulator
+python main.py export --data-dir D  stored events as JSON lines
+python main.py keys                 show the REST API keys
 """
 
 from __future__ import annotations
