@@ -54,6 +54,15 @@ def _url(*schemes: str) -> dict[str, Any]:
     return _check(check)
 
 
+def _clock_time() -> dict[str, Any]:
+    def check(value: str) -> str | None:
+        hours, _, minutes = value.partition(":")
+        ok = hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60
+        return None if ok and len(minutes) == 2 else f"must be a time of day like 22:00, got {value!r}"
+
+    return _check(check)
+
+
 @dataclass(frozen=True)
 class HomeAssistantConfig:
     url: str = field(default="", metadata=_url("http", "https", "ws", "wss"))
@@ -136,8 +145,8 @@ class UiConfig:
     kiosk: bool = False
     kiosk_pin: str = field(default="", repr=False)
     kiosk_rotate_s: int = field(default=0, metadata=_range(0, 3600))  # 0 = no tab rotation
-    kiosk_dim_start: str = "22:00"
-    kiosk_dim_end: str = "06:30"
+    kiosk_dim_start: str = field(default="22:00", metadata=_clock_time())
+    kiosk_dim_end: str = field(default="06:30", metadata=_clock_time())
     autostart: bool = False
     setup_done: bool = False
 

@@ -64,6 +64,8 @@ def test_websocket_url_is_derived(url: str, expected: str) -> None:
         ("[storage]\nbatch_sise = 5\n", "storage.batch_sise", "unknown key"),
         ("[stroage]\n", "stroage", "unknown section"),
         ("[influxdb]\napi_version = 3\n", "influxdb.api_version", "one of"),
+        ('[ui]\nkiosk_dim_start = "25:00"\n', "ui.kiosk_dim_start", "time of day"),
+        ('[ui]\nkiosk_dim_end = "late"\n', "ui.kiosk_dim_end", "time of day"),
         ("this is = = not toml", None, "not valid TOML"),
     ],
 )
