@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
-    QSplitter,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -81,11 +80,7 @@ class AlertsTab(BaseTab):
             bar.addWidget(w)
         bar.addStretch(1)
         setup_table(self.table, [c.sample for c in ALERT_COLUMNS])
-        split = QSplitter()
-        split.setOrientation(split.orientation().Vertical)
-        split.addWidget(self.view)
-        split.addWidget(self.history)
-        split.setSizes([600, 180])
+        split = ui.stacked(self.view, self.history, (600, 180))
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(split, 1)

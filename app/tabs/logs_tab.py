@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
-    QSplitter,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -97,11 +96,7 @@ class LogsTab(BaseTab):
                   self.cid_clear):  # fmt: skip
             bar.addWidget(w, 1 if w is self.search else 0)
         setup_table(self.table, [c.sample for c in LOG_COLUMNS])
-        split = QSplitter()
-        split.setOrientation(split.orientation().Vertical)
-        split.addWidget(self.view)
-        split.addWidget(self.detail)
-        split.setSizes([600, 160])
+        split = ui.stacked(self.view, self.detail, (600, 160))
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(split, 1)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer
-from PySide6.QtWidgets import QLabel, QPushButton
+from PySide6.QtWidgets import QLabel, QPushButton, QSplitter, QWidget
 
 
 def label(
@@ -59,3 +59,12 @@ class MessageLabel(QLabel):
             self.style().polish(self)
         self.setText(text)
         self.setVisible(bool(text))
+
+
+def stacked(top: QWidget, bottom: QWidget, sizes: tuple[int, int]) -> QSplitter:
+    """A vertical splitter: a list on top, its detail below (Logs and Alerts tabs)."""
+    split = QSplitter(Qt.Orientation.Vertical)
+    split.addWidget(top)
+    split.addWidget(bottom)
+    split.setSizes(list(sizes))
+    return split
