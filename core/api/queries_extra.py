@@ -18,6 +18,7 @@ from core.store.query_events import _filter_sql
 from core.store.query_stats import split_window
 from core.store.query_types import BucketStat, EventFilter, EventPage, StoredEvent
 from core.store.rollups import BUCKET_1H, BUCKET_5M, ROLLUP_TABLES
+from core.store.sql_filters import add_filters, rollup_filters
 
 T = TypeVar("T")
 US = 1_000_000
@@ -84,10 +85,7 @@ def search_page(conn: sqlite3.Connection, lookups: Lookups, req: SearchRequest) 
         "   WHERE json_extract(CAST(shared_attrs AS TEXT), '$.friendly_name') LIKE ? ESCAPE '\\'))"
     )
     params += [pattern, pattern, pattern]
-    for term, value in (("e.time_us >= ?", req.start_us), ("e.time_us < ?", req.end_us)):
-        if value is not None:
-            terms.append(term)
-            params.append(value)
+    add_filters(terms, params, (("e.time_us >= ?", req.start_us), ("e.time_us < ?", req.end_us)))
     if req.cursor is not None:
         terms.append("e.time_us <= ? AND (e.time_us < ? OR e.id < ?)")
         params += [req.cursor[0], req.cursor[0], req.cursor[1]]
@@ -223,14 +221,7 @@ def bucket_stats(
     group, params = ("r.bucket", []) if bucket_s == size else ("r.bucket / ? * ?", [bucket_s, bucket_s])
     terms = ["r.bucket >= ?", "r.bucket < ?"]
     where: list[Any] = [start_s, end_s]
-    for term, value in (
-        ("r.entity_key = (SELECT id FROM entity_ids WHERE entity_id = ?)", entity_id),
-        ("r.entity_key IN (SELECT id FROM entity_ids WHERE domain = ?)", domain),
-        ("r.enrich_key IN (SELECT id FROM enrichments WHERE area_id = ?)", area_id),
-    ):
-        if value is not None:
-            terms.append(term)
-            where.append(value)
+    add_filters(terms, where, rollup_filters(entity_id, domain, area_id))
     sql = (
         f"SELECT {group}, sum(n), sum(changes), sum(n_num), sum(sum), min(min), max(max), sum(unavail_ms) "
         f"FROM {ROLLUP_TABLES[size]} r WHERE {' AND '.join(terms)} GROUP BY 1"

@@ -9,6 +9,7 @@ import orjson
 
 from core.store.codec import us_to_datetime
 from core.store.query_types import AreaInfo, DeviceInfo, EntityInfo, FloorInfo, LabelInfo
+from core.store.sql_filters import add_filters
 
 
 def _tuple(text: str | None) -> tuple[Any, ...]:
@@ -67,10 +68,7 @@ def devices(
 ) -> list[DeviceInfo]:
     terms: list[str] = []
     params: list[Any] = []
-    for term, value in (("d.resolved_area_id = ?", area_id), ("d.floor_id = ?", floor_id)):
-        if value is not None:
-            terms.append(term)
-            params.append(value)
+    add_filters(terms, params, (("d.resolved_area_id = ?", area_id), ("d.floor_id = ?", floor_id)))
     if search:
         terms.append("(d.name LIKE ? OR d.name_by_user LIKE ? OR d.manufacturer LIKE ? OR d.model LIKE ?)")
         params += [f"%{search}%"] * 4
@@ -102,15 +100,13 @@ def entities(
 ) -> list[EntityInfo]:
     terms: list[str] = []
     params: list[Any] = []
-    for term, value in (
+    filters = (
         ("n.domain = ?", domain),
         ("n.device_id = ?", device_id),
         ("n.resolved_area_id = ?", area_id),
         ("n.floor_id = ?", floor_id),
-    ):
-        if value is not None:
-            terms.append(term)
-            params.append(value)
+    )
+    add_filters(terms, params, filters)
     if search:
         terms.append("(n.entity_id LIKE ? OR n.name LIKE ? OR n.original_name LIKE ?)")
         params += [f"%{search}%"] * 3

@@ -14,6 +14,7 @@ from typing import Any
 from core.store.codec import us_to_datetime
 from core.store.query_types import BucketStat, CountRow
 from core.store.rollups import BUCKET_1H, BUCKET_5M, ROLLUP_TABLES
+from core.store.sql_filters import add_filters, rollup_filters
 
 US = 1_000_000
 Span = tuple[int, int]  # [a, b)
@@ -99,15 +100,7 @@ def buckets(
     table = ROLLUP_TABLES[BUCKET_1H if bucket_s % BUCKET_1H == 0 else BUCKET_5M]
     start_s -= start_s % bucket_s
     terms, params = ["r.bucket >= ?", "r.bucket < ?"], [start_s, end_s]
-    filters: list[tuple[str, Any]] = [
-        ("r.entity_key = (SELECT id FROM entity_ids WHERE entity_id = ?)", entity_id),
-        ("r.entity_key IN (SELECT id FROM entity_ids WHERE domain = ?)", domain),
-        ("r.enrich_key IN (SELECT id FROM enrichments WHERE area_id = ?)", area_id),
-    ]
-    for term, value in filters:
-        if value is not None:
-            terms.append(term)
-            params.append(value)
+    add_filters(terms, params, rollup_filters(entity_id, domain, area_id))
     # Grouping by the table's own bucket streams in primary-key order (no temporary B-tree);
     # coarser buckets are folded here from those few hundred rows.
     sql = (
