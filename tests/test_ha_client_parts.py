@@ -6,7 +6,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from core.ha.backfill import Backfiller, BackfillPlan, plan_window, time_slices
+from core.ha.backfill import Backfiller, BackfillPlan, plan_window
 from core.ha.backoff import Backoff
 from core.ha.client import safe_url
 from core.ha.redact import redact
@@ -156,14 +156,6 @@ def test_plan_window_caps_and_overlaps() -> None:
     assert now - start == timedelta(hours=24)
 
 
-def test_time_slices_cover_the_window_with_overlap() -> None:
-    t0 = datetime(2026, 8, 20, tzinfo=UTC)
-    slices = list(time_slices(t0, t0 + timedelta(hours=2, minutes=30), 3600))
-    assert [s for s, _ in slices] == [t0, t0 + timedelta(hours=1), t0 + timedelta(hours=2)]
-    assert slices[0][1] > slices[1][0]  # a row on the boundary is in one of them
-    assert slices[-1][1] == t0 + timedelta(hours=2, minutes=30)
-
-
 class _HistoryRecorder:
     def __init__(self) -> None:
         self.rows: list[tuple[str, Any, EventSource]] = []
@@ -213,3 +205,31 @@ def test_safe_url_drops_credentials() -> None:
     assert (
         safe_url("wss://user:pw@ha.local:8123/api/websocket?token=x") == "wss://ha.local:8123/api/websocket"
     )
+
+
+async def test_backfill_slices_adapt_so_no_reply_is_huge() -> None:
+    """A busy hour (50 rows/s per entity) comes in replies near the target size, each row once;
+    the quiet hour after it is fetched in a few long slices."""
+    t0 = datetime(2026, 8, 20, tzinfo=UTC).timestamp()
+    busy_until = t0 + 3600
+    entities = ("sensor.a", "sensor.b")
+    sizes: list[int] = []
+
+    async def command(msg: dict[str, Any]) -> Any:
+        start = datetime.fromisoformat(msg["start_time"]).timestamp()
+        end = datetime.fromisoformat(msg["end_time"]).timestamp()
+        times = [t0 + i / 50 for i in range(int((min(end, busy_until) - t0) * 50) + 1)]
+        reply = {e: [{"s": "1", "lu": start}] + [{"s": "2", "lu": t} for t in times if start < t < end]
+                 for e in msg["entity_ids"]}  # fmt: skip
+        sizes.append(sum(len(rows) for rows in reply.values()))
+        return reply
+
+    sink = _HistoryRecorder()
+    plan = BackfillPlan(
+        datetime.fromtimestamp(t0, UTC), datetime.fromtimestamp(t0 + 2 * 3600, UTC), entities,
+        chunk_size=250, first_slice_s=1.0, target_rows=2000,
+    )  # fmt: skip
+    result = await Backfiller(command, sink).run(plan)
+    assert len(sink.rows) == result.rows == 2 * 3600 * 50  # every row of the busy hour, once
+    assert max(sizes) <= 2 * 2000  # no reply grows far past the target
+    assert result.requests < 2 * 3600 * 100 / 2000 + 20  # near the target, and the quiet hour costs a handful

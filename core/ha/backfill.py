@@ -1,7 +1,10 @@
 """Gap back-fill after a (re)connect, from HA's recorder via history/history_during_period.
 
 The window runs from the last stored event (minus an overlap) to now, capped at backfill_max_hours,
-and is fetched in time slices x entity chunks so no reply grows past the message limit. Every
+and is fetched in time slices x entity chunks. Slices adapt to the density of the history: each
+reply should hold about `target_rows` rows, because one reply is one WebSocket frame that is parsed
+in one go on the event loop (a 1-hour slice of a busy home is tens of MB: a 200 ms+ freeze of the
+GUI, and a frame past the message limit). A quiet window grows the slices fourfold per step. Every
 slice begins with HA's synthetic start-state row (its `lu` is the requested start_time, not a real
 change): it is skipped. Rows seen twice (slices overlap by a millisecond) are dropped here; rows
 that are already stored are dropped by the store's (entity_id, time) key.
@@ -32,8 +35,11 @@ class BackfillPlan:
     start: datetime
     end: datetime
     entity_ids: tuple[str, ...]
-    slice_s: float = 3600.0
+    slice_s: float = 3600.0  # the longest slice
     chunk_size: int = 250
+    first_slice_s: float | None = None  # None: start at slice_s
+    target_rows: int = 5000  # rows per reply the slices adapt to (about 1.5 MB of JSON)
+    min_slice_s: float = 0.1
 
 
 @dataclass(slots=True)
@@ -57,13 +63,13 @@ def plan_window(
     return (start, now) if start < now else None
 
 
-def time_slices(start: datetime, end: datetime, slice_s: float) -> Iterator[tuple[datetime, datetime]]:
-    step = timedelta(seconds=max(1.0, slice_s))
-    cursor = start
-    while cursor < end:
-        nxt = min(end, cursor + step)
-        yield cursor, min(end, nxt + _SLICE_OVERLAP) if nxt < end else end
-        cursor = nxt
+def next_slice_s(current_s: float, reply_rows: int, plan: BackfillPlan) -> float:
+    """The next slice's length, from the largest reply of the current one."""
+    if reply_rows > plan.target_rows:
+        return max(plan.min_slice_s, current_s * plan.target_rows / reply_rows)
+    if reply_rows < plan.target_rows / 4:
+        return min(plan.slice_s, current_s * 4)
+    return current_s
 
 
 def chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
@@ -97,23 +103,32 @@ class Backfiller:
     async def run(
         self, plan: BackfillPlan, after_chunk: Callable[[], Awaitable[object]] | None = None
     ) -> BackfillResult:
-        for start, end in time_slices(plan.start, plan.end, plan.slice_s):
+        slice_s = plan.first_slice_s or plan.slice_s
+        start = plan.start
+        while start < plan.end:
+            cut = min(plan.end, start + timedelta(seconds=slice_s))
+            # HA filters lu < end_time: the overlap keeps a row on the boundary in one slice.
+            end = min(plan.end, cut + _SLICE_OVERLAP) if cut < plan.end else plan.end
+            largest = 0
             for ids in chunks(plan.entity_ids, plan.chunk_size):
                 reply = await self._command(history_command(start, end, ids))
                 self.result.requests += 1
-                await self._submit_reply(reply, start.timestamp())
+                largest = max(largest, await self._submit_reply(reply, start.timestamp()))
                 if after_chunk is not None:
                     await after_chunk()  # back-pressure: a long gap must not flood the pipeline's queue
+            start, slice_s = cut, next_slice_s(slice_s, largest, plan)
         return self.result
 
-    async def _submit_reply(self, reply: Any, start_ts: float) -> None:
+    async def _submit_reply(self, reply: Any, start_ts: float) -> int:
+        """Submit the new rows of one reply; return how many rows it held."""
         if not isinstance(reply, dict):
-            return
-        submitted = 0
+            return 0
+        submitted = held = 0
         for entity_id, rows in reply.items():
             if not isinstance(rows, list):
                 self.result.bad_rows += 1
                 continue
+            held += len(rows)
             for row in rows:
                 if self._accept(entity_id, row, start_ts):
                     self._sink.submit_history_row(entity_id, row, EventSource.BACKFILL)
@@ -121,6 +136,7 @@ class Backfiller:
                     if submitted % self._yield_every == 0:
                         await asyncio.sleep(0)
         self.result.rows += submitted
+        return held
 
     def _accept(self, entity_id: str, row: Any, start_ts: float) -> bool:
         lu = row.get("lu") if isinstance(row, dict) else None

@@ -349,8 +349,9 @@ class HAClient:
         window = plan_window(since, end, self._config.backfill_max_hours, tuning.backfill_overlap_s)
         if window is not None:
             plan = BackfillPlan(
-                window[0], window[1], entity_ids, tuning.backfill_slice_s, tuning.backfill_chunk_entities
-            )
+                window[0], window[1], entity_ids, tuning.backfill_slice_s, tuning.backfill_chunk_entities,
+                first_slice_s=tuning.backfill_first_slice_s,
+            )  # fmt: skip
             backfiller = Backfiller(partial(conn.command, timeout_s=tuning.command_timeout_s), self._pipeline)
             try:
                 result = await backfiller.run(plan, after_chunk=self._pipeline.flush)

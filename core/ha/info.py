@@ -57,7 +57,8 @@ class ClientTuning:
     # HA's recorder commits every 5 s: rows younger than that are not queryable yet, so the
     # back-fill waits this long after subscribing (live events flow meanwhile).
     backfill_delay_s: float = 6.0
-    backfill_slice_s: float = 3600.0
+    backfill_slice_s: float = 3600.0  # the longest history request; shorter where history is dense
+    backfill_first_slice_s: float = 1.0  # the first request, before the density is known
     backfill_chunk_entities: int = 250
     yield_every: int = 50  # messages handled between `await asyncio.sleep(0)` (GUI on the same loop)
     seed: int | None = None  # jitter RNG seed, for reproducible tests

@@ -8,7 +8,7 @@ import orjson
 
 from core.ha.simulator import clock, const
 from core.ha.simulator.bus import EventBus
-from core.ha.simulator.history import EMPTY_ATTRIBUTES, HistoryStore, Row
+from core.ha.simulator.history import EMPTY_ATTRIBUTES_JSON, HistoryStore
 from core.ha.simulator.model import Attributes, Context, State, make_context
 from core.ha.simulator.ulid import UlidFactory
 
@@ -86,7 +86,7 @@ class StateMachine:
         ctx = context or self.new_context(now)
         new = State(entity_id, state, attributes, attrs_json, last_changed, now, now, ctx)
         self._states[entity_id] = new
-        self.history.append(entity_id, Row(now, last_changed, state, attributes))
+        self.history.append(entity_id, (now, last_changed, state, attrs_json))
         self._fire(entity_id, old, new, now, ctx)
         return True
 
@@ -94,7 +94,7 @@ class StateMachine:
         """Insert a state without firing an event (the initial population of the demo home)."""
         context = self.new_context(us)
         self._states[entity_id] = State(entity_id, state, attributes, attrs_json, us, us, us, context)
-        self.history.append(entity_id, Row(us, us, state, attributes))
+        self.history.append(entity_id, (us, us, state, attrs_json))
 
     def remove(self, entity_id: str, context: Context | None = None) -> bool:
         """Remove an entity's state: state_changed with new_state null."""
@@ -102,7 +102,7 @@ class StateMachine:
         if old is None:
             return False
         now = max(clock.now_us(), old.last_updated + 1, old.last_reported + 1)
-        self.history.append(entity_id, Row(now, now, "", EMPTY_ATTRIBUTES))
+        self.history.append(entity_id, (now, now, "", EMPTY_ATTRIBUTES_JSON))
         self._fire(entity_id, old, None, now, context or self.new_context(now))
         return True
 
