@@ -26,6 +26,7 @@ from app.theme import ThemeManager
 from app.widgets import ui
 from core.bus import Bus
 from core.config import AppConfig, default_config_path, save_config
+from core.gc_watch import freeze_long_lived
 from core.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ async def gui_main(app: QApplication, config: AppConfig, args: Any) -> int:
         return await take_screenshots(session, Path(shots))
     _install_signal_handlers(session)
     await session.start()
+    freeze_long_lived()  # the window, modules and start-up objects leave the collector's walks
     log.info(
         "window shown %.2f s after the session was created", (session.shown_at or 0) - session.launched_at
     )

@@ -37,6 +37,7 @@ from PySide6.QtCore import QEvent, QObject  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from core.config import ApiConfig, AppConfig, LoggingConfig, SimulatorConfig, StorageConfig  # noqa: E402
+from core.gc_watch import GcPauses, freeze_long_lived  # noqa: E402
 
 PROBE_S = 0.010
 SETTLE_S = 3.0
@@ -94,6 +95,7 @@ class Phase:
     refresh_hz: float  # Overview: chart repaints/s when forced every tick; Events: table bulk updates/s
     refresh_what: str
     forced_lag_p99_ms: float | None = None  # Overview: lag while the charts repaint on every tick
+    gc_full_max_ms: float = 0.0  # the longest full (gen-2) collection of the whole phase
 
 
 class FirstPaint(QObject):
@@ -146,7 +148,9 @@ async def probe_for(seconds: float) -> list[float]:
     return probe.samples
 
 
-async def measure(session: Any, tab_key: str, load: str, rate: float | None, seconds: float) -> Phase:
+async def measure(
+    session: Any, tab_key: str, load: str, rate: float | None, seconds: float, gc_pauses: GcPauses
+) -> Phase:
     sim = session.runtime.simulator
     if rate is None:
         sim.pause()
@@ -157,6 +161,7 @@ async def measure(session: Any, tab_key: str, load: str, rate: float | None, sec
     if not await settle(session, rate):
         print(f"warning: {tab_key} {load}: the pipeline was still busy after the settle timeout", flush=True)
     appends0 = tab.live.model.bulk_appends if tab_key == "events" else 0
+    gc_pauses.take()
     stored0, t0 = stored_total(session), time.perf_counter()
     lag = await probe_for(seconds)  # normal operation: charts repaint when their ring changed
     elapsed = time.perf_counter() - t0
@@ -179,7 +184,7 @@ async def measure(session: Any, tab_key: str, load: str, rate: float | None, sec
         refresh, what = (tab.live.model.bulk_appends - appends0) / elapsed, "live table bulk updates/s"
     return Phase(
         tab_key, load, rate, stored, percentile(lag, 0.5), percentile(lag, 0.99), max(lag, default=0.0),
-        len(lag), refresh, what, forced_p99,
+        len(lag), refresh, what, forced_p99, gc_pauses.take().max_full_ms,
     )  # fmt: skip
 
 
@@ -220,6 +225,9 @@ async def run(app: QApplication, args: argparse.Namespace) -> dict[str, Any]:
     session.window.installEventFilter(painted)
     session.window.resize(1440, 900)
     await session.start()
+    freeze_long_lived()  # as app/qt_main.py does
+    gc_pauses = GcPauses()
+    gc_pauses.install()
     await _until(lambda: painted.at is not None, 10)
     shown_s = (painted.at or time.perf_counter()) - T_LAUNCH
     built = time.perf_counter()
@@ -233,7 +241,7 @@ async def run(app: QApplication, args: argparse.Namespace) -> dict[str, Any]:
         memory = await memory_run(session, args.rss_minutes) if args.rss_minutes > 0 else {}
         for tab in args.tabs.split(",") if args.phase_s > 0 else ():
             for load, rate in (("idle", None), ("1,000/s", 1000.0), ("max", args.max_rate)):
-                phase = await measure(session, tab, load, rate, args.phase_s)
+                phase = await measure(session, tab, load, rate, args.phase_s, gc_pauses)
                 phases.append(phase)
                 print(_row(phase), flush=True)
     finally:
@@ -262,6 +270,7 @@ def _row(p: Phase) -> str:
         f"{p.load} ({offered})",
         f"{p.stored_per_s:,.0f}",
         *lag,
+        f"{p.gc_full_max_ms:.0f}",
         f"{p.refresh_hz:.1f} {p.refresh_what}{forced}",
     ]
     return "| " + " | ".join(cells) + " |"
@@ -280,8 +289,9 @@ def main(argv: list[str] | None = None) -> int:
         args.rss_minutes = 10.0
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
-    print("| tab | load (offered) | stored ev/s | lag p50 ms | lag p99 ms | lag max ms | refresh |")
-    print("|---|---|---:|---:|---:|---:|---|")
+    columns = ["tab", "load (offered)", "stored ev/s", "lag p50 ms", "lag p99 ms", "lag max ms"]
+    print("| " + " | ".join([*columns, "full GC max ms", "refresh"]) + " |")
+    print("|---|---|---:|---:|---:|---:|---:|---|")
     with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
         result = runner.run(run(app, args))
     if args.json:
