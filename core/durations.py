@@ -2,7 +2,8 @@
 that entity's own p1/p99 for that state. Shared by the API and the GUI.
 
 This reads raw rows (duration_in_state is per event), bounded by the time window and a row cap;
-it is an analysis view, not a dashboard tile.
+it is an analysis view, not a dashboard tile. Reading, grouping and the statistics all run in a
+reader thread: up to ROW_CAP rows of Python work must not freeze the GUI's event loop.
 """
 
 from __future__ import annotations
@@ -66,14 +67,15 @@ def state_duration(state: str | None, samples: list[tuple[float, int, int]]) -> 
     """samples: (seconds, event id, time_us)."""
     ordered = sorted(s[0] for s in samples)
     p1, p99 = percentile(ordered, 0.01), percentile(ordered, 0.99)
+    median = statistics.median(ordered)
     outliers: list[tuple[float, int, int]] = []
     if len(ordered) >= MIN_SAMPLES_FOR_OUTLIERS:
         outliers = [s for s in samples if s[0] < p1 or s[0] > p99]
-    examples = sorted(outliers, key=lambda s: -abs(s[0] - statistics.median(ordered)))[:MAX_EXAMPLES]
+    examples = sorted(outliers, key=lambda s: -abs(s[0] - median))[:MAX_EXAMPLES]
     return StateDuration(
         state,
         len(ordered),
-        statistics.median(ordered),
+        median,
         statistics.fmean(ordered),
         p1,
         p99,
@@ -94,7 +96,16 @@ async def duration_analytics(
     limit: int = 50,
 ) -> DurationAnalytics:
     a, b = datetime_to_us(start), datetime_to_us(end)
-    rows = await run_read(store, lambda c, _l: duration_rows(c, a, b, entity_id, domain, ROW_CAP))
+
+    def read(conn: Any, _lookups: Any) -> DurationAnalytics:
+        rows = duration_rows(conn, a, b, entity_id, domain, ROW_CAP)
+        return DurationAnalytics(start, end, len(rows) >= ROW_CAP, summarize(rows, limit))
+
+    return await run_read(store, read)
+
+
+def summarize(rows: list[Any], limit: int) -> list[EntityDurations]:
+    """Group (entity, state, ms, event id, time_us) rows per entity and state; the first `limit`."""
     grouped: dict[str, dict[str | None, list[tuple[float, int, int]]]] = {}
     for ent, state, ms, event_id, time_us in rows:
         grouped.setdefault(ent, {}).setdefault(state, []).append((ms / 1000, event_id, time_us))
@@ -106,4 +117,4 @@ async def duration_analytics(
                 ent, sum(len(v) for v in grouped[ent].values()), [state_duration(s, v) for s, v in states]
             )
         )
-    return DurationAnalytics(start, end, len(rows) >= ROW_CAP, entities)
+    return entities
