@@ -1,4 +1,7 @@
-"""A form generated from core.config's dataclasses: one widget per key, secrets masked.
+"""A form generated from core.config's dataclasses: one widget per key, secrets never shown.
+
+A secret's entry never holds the saved value: it says whether one is saved, an empty entry keeps it, a
+typed value replaces it and its Clear button removes it on Apply (clicking again, or typing, undoes that).
 
 Validation is core's: `validate` hands the raw values to `load_config` (no file, no environment), so
 the form reports exactly the `ConfigError` the file would.
@@ -11,11 +14,24 @@ from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any, get_type_hints
 
-from PySide6.QtWidgets import QCheckBox, QFormLayout, QGridLayout, QGroupBox, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QWidget,
+)
 
+from app.widgets import ui
 from core.config import SECRET_KEYS, SECTIONS, AppConfig, ConfigError, load_config, to_toml_dict
 
-MASK = "********"
+SAVED_HINT = "saved (set) — leave empty to keep"
+CLEARED_HINT = "will be cleared on Apply"
+UNSET_HINT = "not set"
+Key = tuple[str, str]
 TITLES = {
     "home_assistant": "Home Assistant",
     "storage": "Storage (SQLite)",
@@ -33,38 +49,86 @@ def validate(raw: dict[str, dict[str, Any]], base: AppConfig) -> AppConfig:
     return replace(config, source_path=base.source_path)
 
 
+class SecretField(QWidget):
+    """A secret's password entry and its Clear/Undo button. It knows whether a value is saved, never
+    the value: the entry holds only what the user types."""
+
+    def __init__(self, edit: QLineEdit) -> None:
+        super().__init__()
+        self.edit = edit
+        self.saved = False
+        self.cleared = False
+        self.clear_button = ui.button("Clear")
+        self.clear_button.setObjectName(f"{edit.objectName()}.clear")
+        edit.setEchoMode(QLineEdit.EchoMode.Password)
+        edit.textChanged.connect(self._text_changed)
+        self.clear_button.clicked.connect(self.toggle_clear)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(edit, 1)
+        row.addWidget(self.clear_button)
+        self._refresh()
+
+    @property
+    def hint(self) -> str:
+        return CLEARED_HINT if self.cleared else SAVED_HINT if self.saved else UNSET_HINT
+
+    def reset(self, saved: bool) -> None:
+        """Show a freshly loaded secret: empty entry, nothing cleared."""
+        self.saved = saved
+        self.edit.clear()
+        self.cleared = False
+        self._refresh()
+
+    def toggle_clear(self) -> None:
+        """Clear: drop anything typed and, when a value is saved, mark it for removal; again: undo."""
+        clear = self.saved and not self.cleared
+        self.edit.clear()
+        self.cleared = clear
+        self._refresh()
+
+    def value(self, saved_value: str) -> str:
+        """What Apply uses: the typed value, "" when cleared, else the saved value."""
+        typed = self.edit.text().strip()
+        return typed if typed or self.cleared else saved_value
+
+    def _text_changed(self, text: str) -> None:
+        if text.strip():
+            self.cleared = False  # a new value replaces the clear
+        self._refresh()
+
+    def _refresh(self) -> None:
+        self.edit.setPlaceholderText(self.hint)
+        self.clear_button.setText("Undo" if self.cleared else "Clear")
+        self.clear_button.setEnabled(self.saved or bool(self.edit.text()))
+        tip = "Keep the saved value" if self.cleared else "Remove this value on Apply"
+        self.clear_button.setToolTip(tip)
+
+
 class ConfigForm(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.inputs: dict[tuple[str, str], QWidget] = {}
-        self._secret_set: set[tuple[str, str]] = set()
+        self.inputs: dict[Key, QLineEdit | QCheckBox] = {}
+        self.secrets: dict[Key, SecretField] = {}
         self._base: AppConfig | None = None
         self._layout = QGridLayout(self)
 
     def load(self, config: AppConfig) -> None:
-        """Show `config` (secrets masked: a set secret shows as a placeholder)."""
+        """Show `config`; a secret shows only whether it is set, never its value."""
         self._base = config
         if not self.inputs:
             self._build(config)
-        for (section, key), value in _flat(to_toml_dict(config, mask_secrets=True)).items():
-            self._set_value(section, key, value)
+        for where, value in _flat(to_toml_dict(config, mask_secrets=True)).items():
+            self._set_value(where, value)
         self.clear_error()
 
     def raw(self) -> dict[str, dict[str, Any]]:
-        """The form as TOML tables; an untouched secret keeps the current value."""
+        """The form as TOML tables; a secret is the typed value, "" when cleared, else the saved one."""
         assert self._base is not None
-        current = to_toml_dict(self._base)
+        current = _flat(to_toml_dict(self._base))
         out: dict[str, dict[str, Any]] = {s: {} for s in SECTIONS}
         for (section, key), widget in self.inputs.items():
-            if isinstance(widget, QCheckBox):
-                value: Any = widget.isChecked()
-            else:
-                value = widget.text().strip()  # type: ignore[attr-defined]
-                if (section, key) in self._secret_set and value == "":
-                    value = current[section][key]
-                elif isinstance(current[section][key], list):
-                    value = [v.strip() for v in value.split(",") if v.strip()]
-            out[section][key] = value
+            out[section][key] = self._value((section, key), widget, current[(section, key)])
         return out
 
     def build_config(self) -> AppConfig:
@@ -96,29 +160,38 @@ class ConfigForm(QWidget):
             obj = getattr(config, section)
             hints = get_type_hints(type(obj))
             for f in fields(obj):
-                widget = QCheckBox() if hints[f.name] is bool else QLineEdit()
-                widget.setObjectName(f"{section}.{f.name}")
-                self.inputs[(section, f.name)] = widget
-                form.addRow(QLabel(f.name), widget)
+                form.addRow(QLabel(f.name), self._make_input((section, f.name), hints[f.name] is bool))
             n = self._layout.count()
             self._layout.addWidget(box, n // 2, n % 2)
         self._layout.setRowStretch(self._layout.rowCount(), 1)
 
-    def _set_value(self, section: str, key: str, value: Any) -> None:
-        widget = self.inputs[(section, key)]
+    def _make_input(self, where: Key, is_bool: bool) -> QWidget:
+        """The key's input, registered in `inputs`; for a secret, the row holding it and its button."""
+        widget: QLineEdit | QCheckBox = QCheckBox() if is_bool else QLineEdit()
+        widget.setObjectName(".".join(where))
+        self.inputs[where] = widget
+        if isinstance(widget, QLineEdit) and where[1] in SECRET_KEYS:
+            self.secrets[where] = SecretField(widget)
+            return self.secrets[where]
+        return widget
+
+    def _set_value(self, where: Key, value: Any) -> None:
+        widget = self.inputs[where]
         if isinstance(widget, QCheckBox):
             widget.setChecked(bool(value))
-            return
-        assert isinstance(widget, QLineEdit)
-        if key in SECRET_KEYS:
-            widget.setEchoMode(QLineEdit.EchoMode.Password)
-            is_set = value == MASK
-            (self._secret_set.add if is_set else self._secret_set.discard)((section, key))
-            widget.setText("")
-            widget.setPlaceholderText("set (leave empty to keep)" if is_set else "not set")
-            return
-        widget.setText(", ".join(value) if isinstance(value, list) else str(value))
+        elif where in self.secrets:
+            self.secrets[where].reset(saved=bool(value))  # `value` is the mask, never the secret
+        else:
+            widget.setText(", ".join(value) if isinstance(value, list) else str(value))
+
+    def _value(self, where: Key, widget: QLineEdit | QCheckBox, current: Any) -> Any:
+        if isinstance(widget, QCheckBox):
+            return widget.isChecked()
+        if where in self.secrets:
+            return self.secrets[where].value(current)
+        text = widget.text().strip()
+        return [v.strip() for v in text.split(",") if v.strip()] if isinstance(current, list) else text
 
 
-def _flat(tables: dict[str, dict[str, Any]]) -> dict[tuple[str, str], Any]:
+def _flat(tables: dict[str, dict[str, Any]]) -> dict[Key, Any]:
     return {(s, k): v for s, table in tables.items() for k, v in table.items()}

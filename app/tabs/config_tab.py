@@ -1,9 +1,11 @@
-"""Configuration: every key of core.config, validated by core, secrets masked. Apply calls
-runtime.apply_config (only the engines concerned restart); Save also writes the file (save_config)."""
+"""Configuration: every key of core.config, validated by core, secrets never shown (each can be kept,
+replaced or cleared). Apply calls runtime.apply_config (only the engines concerned restart); Save also
+writes the file (save_config)."""
 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +97,9 @@ class ConfigTab(BaseTab):
 
     def test_ha(self) -> None:
         raw = self.form.raw()["home_assistant"]
-        self._run_test("Home Assistant", conn_test.check_ha_form(self.runtime.config, raw))
+        config = self.runtime.config  # the form's token decides: a cleared one must not fall back
+        config = replace(config, home_assistant=replace(config.home_assistant, token=str(raw["token"])))
+        self._run_test("Home Assistant", conn_test.check_ha_form(config, raw))
 
     def test_influx(self) -> None:
         try:
