@@ -37,12 +37,12 @@ async def check_ha_form(config: AppConfig, raw: dict[str, Any]) -> str:
 
 
 async def check_influx(config: InfluxConfig) -> str:
-    from core.influx.writer import make_writer
+    """Read-only (core.influx.check): unlike the writer's prepare(), never creates the database."""
+    from core.influx.check import check_influx as check
 
-    writer = make_writer(config)
-    try:
-        await writer.prepare()
-    finally:
-        await writer.close()
+    result = await check(config, TIMEOUT_S)
+    if not result.ok:
+        raise CheckFailed(result.detail)
+    server = f", InfluxDB {result.server_version}" if result.server_version else ""
     state = "" if config.enabled else " (not enabled: turn influxdb.enabled on to send)"
-    return f"reachable: {writer.target}, API v{writer.api_version}{state}"
+    return f"reachable: {result.target} (API v{result.api_version}{server}): {result.detail}{state}"

@@ -68,6 +68,20 @@ def new_session(config: InfluxConfig) -> aiohttp.ClientSession:
     return aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=config.timeout_s))
 
 
+def target_of(config: InfluxConfig, api_version: int) -> str:
+    """What a writer sends to, for the status and messages: URL without credentials, database or bucket."""
+    url = safe_url(config.url)
+    if api_version == 2:
+        return f"{url} org={config.org} bucket={config.bucket}"
+    rp = f" rp={config.retention_policy}" if config.retention_policy else ""
+    return f"{url} db={config.database}{rp}"
+
+
+def token_header(token: str) -> dict[str, str]:
+    """The v2 API's `Authorization: Token ...` (none without a token: the server then says 401)."""
+    return {"Authorization": f"Token {token}"} if token else {}
+
+
 def safe_url(url: str) -> str:
     """The URL for messages and the status: without a user:password@ part, should one be in it."""
     parts = urlsplit(url.rstrip("/"))

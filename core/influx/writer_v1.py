@@ -23,7 +23,7 @@ from core.influx.errors import (
     server_version,
     wrong_version_message,
 )
-from core.influx.writer import Series, describe, influxql, new_session, safe_url
+from core.influx.writer import Series, describe, influxql, new_session, safe_url, target_of
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +53,7 @@ class WriterV1:
         if config.retention_policy:
             self._params["rp"] = config.retention_policy
         self._session: aiohttp.ClientSession | None = None
-        rp = f" rp={config.retention_policy}" if config.retention_policy else ""
-        self.target = f"{safe_url(self._url)} db={config.database}{rp}"
+        self.target = target_of(config, 1)
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:

@@ -24,7 +24,15 @@ from core.influx.errors import (
     server_version,
     wrong_version_message,
 )
-from core.influx.writer import Series, describe, influxql, new_session, safe_url
+from core.influx.writer import (
+    Series,
+    describe,
+    influxql,
+    new_session,
+    safe_url,
+    target_of,
+    token_header,
+)
 
 
 class WriterV2:
@@ -35,7 +43,7 @@ class WriterV2:
         self._url = config.url.rstrip("/")
         self._client: InfluxDBClientAsync | None = None
         self._session: aiohttp.ClientSession | None = None
-        self.target = f"{safe_url(self._url)} org={config.org} bucket={config.bucket}"
+        self.target = target_of(config, 2)
 
     def _write_api(self) -> Any:
         if self._client is None:  # must be created inside the running loop
@@ -93,7 +101,7 @@ class WriterV2:
         raise error
 
     def _auth_headers(self) -> dict[str, str]:
-        return {"Authorization": f"Token {self._config.token}"} if self._config.token else {}
+        return token_header(self._config.token)
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
