@@ -164,7 +164,9 @@ class Runtime:
         ha_config = self.config.home_assistant
         if self.config.use_simulator:
             ha_config = await self._ensure_simulator()
-        return HAClient(ha_config, self.pipeline, self.registry, self.bus, self.store.queries.last_time_fired)
+        last_stored = self.store.queries.last_time_fired
+        # The store's meta table keeps an unfinished back-fill (and which HA it is) across restarts.
+        return HAClient(ha_config, self.pipeline, self.registry, self.bus, last_stored, meta=self.store)
 
     async def _ensure_simulator(self) -> Any:
         """Start (or restart) the embedded HA simulator and return a HA config pointing at it."""

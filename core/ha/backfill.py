@@ -8,6 +8,10 @@ GUI, and a frame past the message limit). A quiet window grows the slices fourfo
 slice begins with HA's synthetic start-state row (its `lu` is the requested start_time, not a real
 change): it is skipped. Rows seen twice (slices overlap by a millisecond) are dropped here; rows
 that are already stored are dropped by the store's (entity_id, time) key.
+
+When the store holds no event of this HA there is no last event: the first connection imports
+its last `initial_backfill_hours` instead. A back-fill reports each completed slice (`on_progress`), so the
+client can persist how far it got and a restart resumes from there instead of losing the rest.
 """
 
 from __future__ import annotations
@@ -42,6 +46,15 @@ class BackfillPlan:
     min_slice_s: float = 0.1
 
 
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """What one connection back-fills: from `since` on, at most `max_hours` back from now."""
+
+    since: datetime
+    max_hours: float
+    initial: bool = False  # the store holds no event of this HA: its recent history is imported
+
+
 @dataclass(slots=True)
 class BackfillResult:
     requests: int = 0
@@ -61,6 +74,30 @@ def plan_window(
         last_stored = last_stored.replace(tzinfo=UTC)
     start = max(last_stored - timedelta(seconds=overlap_s), now - timedelta(hours=max_hours))
     return (start, now) if start < now else None
+
+
+def choose_gap(
+    stored: datetime | None, pending: datetime | None, now: datetime, max_hours: float, initial_hours: float
+) -> Gap | None:
+    """Where this connection's back-fill starts, or None when there is nothing to fill.
+
+    An unfinished back-fill (`pending`) wins over the last stored event: the live events stored
+    since it was interrupted are newer than its unfilled part. It may be an interrupted first
+    import, so it keeps the larger of the two limits. With neither, nothing of this HA is stored:
+    import its last `initial_hours`. `since` is clamped to the limit, so what gets persisted as the
+    pending start never reaches further back than what was admitted.
+    """
+    if pending is not None and (stored is None or pending < stored):
+        since, hours, initial = pending, max(max_hours, initial_hours), False
+    elif stored is not None:
+        since, hours, initial = stored, max_hours, False
+    else:
+        since, hours, initial = now - timedelta(hours=initial_hours), initial_hours, True
+    if hours <= 0:
+        return None
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    return Gap(max(since, now - timedelta(hours=hours)), hours, initial)
 
 
 def next_slice_s(current_s: float, reply_rows: int, plan: BackfillPlan) -> float:
@@ -101,8 +138,13 @@ class Backfiller:
         self.result = BackfillResult()
 
     async def run(
-        self, plan: BackfillPlan, after_chunk: Callable[[], Awaitable[object]] | None = None
+        self,
+        plan: BackfillPlan,
+        after_chunk: Callable[[], Awaitable[object]] | None = None,
+        on_progress: Callable[[datetime], Awaitable[object]] | None = None,
     ) -> BackfillResult:
+        """Fetch and submit the plan; `on_progress(t)` after each slice: every row up to t is
+        submitted (and stored, when `after_chunk` flushes the pipeline), so a resume may start at t."""
         slice_s = plan.first_slice_s or plan.slice_s
         start = plan.start
         while start < plan.end:
@@ -117,6 +159,8 @@ class Backfiller:
                 if after_chunk is not None:
                     await after_chunk()  # back-pressure: a long gap must not flood the pipeline's queue
             start, slice_s = cut, next_slice_s(slice_s, largest, plan)
+            if on_progress is not None:
+                await on_progress(cut)
         return self.result
 
     async def _submit_reply(self, reply: Any, start_ts: float) -> int:

@@ -5,6 +5,12 @@ fired from now on is missed; fetch the registries so rows are enriched; get_stat
 then back-fill the gap since the last stored event from HA's recorder. Live events flow to the
 pipeline from the moment of subscribing; the pipeline and store drop what arrives twice.
 
+The start of an unfinished back-fill is persisted in the store's meta table before subscribing and
+advanced slice by slice: after a crash or a quit mid back-fill, the store's newest row is a live
+event that hides the unfilled part, so the next start resumes from the marker instead. When the
+store holds nothing of this HA (a new store, or events of another HA such as the demo home), the
+first connection imports its last `initial_backfill_hours` of history.
+
 The token is only ever sent in the auth frame: it is in no log line (websockets' frame logging
 goes through a redacting adapter, error texts are redacted), not in ConnectionInfo or status.
 """
@@ -24,7 +30,7 @@ from typing import Any, Protocol
 from core.bus import Bus, Topic
 from core.config import HomeAssistantConfig
 from core.engine import EngineStatus
-from core.ha.backfill import Backfiller, BackfillPlan, BackfillResult, plan_window
+from core.ha.backfill import Backfiller, BackfillPlan, BackfillResult, Gap, choose_gap, plan_window
 from core.ha.backoff import Backoff
 from core.ha.conn_check import check_connection
 from core.ha.connection import AuthInvalid, HAConnection, HAError, ReaderStats
@@ -57,7 +63,17 @@ class EventSink(Protocol):
     async def flush(self) -> object: ...
 
 
+class MetaStore(Protocol):
+    """The store's meta key/value table (EventStore has it): back-fill state that survives a restart."""
+
+    async def get_meta(self, key: str, /) -> str | None: ...
+
+    async def set_meta(self, key: str, value: str | None, /) -> None: ...
+
+
 LastStored = Callable[[], Awaitable[datetime | None]]
+PENDING_KEY = "ha.backfill_pending_since"  # ISO-8601 UTC start of a back-fill that has not finished
+INSTANCE_KEY = "ha.instance"  # URL of the HA whose events the store holds (another HA: import anew)
 
 
 def _now() -> datetime:
@@ -77,12 +93,14 @@ class HAClient:
         bus: Bus,
         last_stored: LastStored,
         *,
+        meta: MetaStore | None = None,
         tuning: ClientTuning | None = None,
     ) -> None:
         self._config = config
         self._pipeline = pipeline
         self._bus = bus
         self._last_stored = last_stored
+        self._meta = meta  # None: the pending back-fill is kept in memory only
         self._tuning = tuning or ClientTuning()
         self._backoff = Backoff(
             config.backoff_initial_s,
@@ -102,6 +120,7 @@ class HAClient:
         self._connected_at = 0.0  # monotonic
         self._connections = 0
         self._pending_gap: datetime | None = None  # start of a back-fill that has not finished yet
+        self._instance_saved = False  # INSTANCE_KEY holds this HA's URL
         self._totals = ReaderStats()
         self.backfill_totals = BackfillResult()
         self.snapshot_rows = 0
@@ -210,7 +229,7 @@ class HAClient:
 
     async def _session(self) -> HAError:
         """One connection from connect to loss; returns why it ended, raises if it never came up."""
-        since = await self._gap_start()
+        gap = await self._plan_gap()
         self._update(state=ConnState.CONNECTING, next_retry_at=None)
         conn = await HAConnection.open(
             self._config.websocket_url,
@@ -225,7 +244,7 @@ class HAClient:
         try:
             self._on_connected(conn)
             try:
-                await self._sync(conn, since)
+                await self._sync(conn, gap)
             except HAError:
                 if not conn.closed:
                     raise
@@ -266,8 +285,11 @@ class HAClient:
 
     # -- initial sync --------------------------------------------------------------------------
 
-    async def _sync(self, conn: HAConnection, since: datetime | None) -> None:
+    async def _sync(self, conn: HAConnection, gap: Gap | None) -> None:
         timeout = self._tuning.command_timeout_s
+        # Before subscribing: once live events are stored, only the marker still knows the gap.
+        await self._save_pending(gap.since if gap is not None else None)
+        await self._save_instance()
         self.subscription_ids = {
             "state_changed": await conn.subscribe("state_changed", self._pipeline.submit, timeout)
         }
@@ -282,7 +304,7 @@ class HAClient:
         newest = await self._submit_states(states if isinstance(states, list) else [])
         entity_ids = self._known_entities(states if isinstance(states, list) else [])
         self._update(entity_count=len(states) if isinstance(states, list) else 0)
-        await self._backfill(conn, since, entity_ids, newest)
+        await self._backfill(conn, gap, entity_ids, newest)
         self._update(synced=True)
 
     async def _submit_states(self, states: list[Any]) -> datetime | None:
@@ -313,55 +335,114 @@ class HAClient:
 
     # -- back-fill -----------------------------------------------------------------------------
 
-    async def _gap_start(self) -> datetime | None:
-        """Where the gap begins: the last stored event, or an earlier back-fill that never finished.
+    async def _plan_gap(self) -> Gap | None:
+        """What to back-fill: from the last stored event, an unfinished back-fill, or (nothing of
+        this HA stored) its recent history.
 
         Read before subscribing: once live events are stored, the store's newest row hides the gap.
         """
+        stored, pending = await self._read_last_stored(), None
+        same_ha = await self._same_instance()
+        if same_ha:
+            pending = await self._load_pending()
+        else:
+            stored = None  # another HA's events say nothing about this one's gap
+        cfg = self._config
+        gap = choose_gap(stored, pending, _now(), cfg.backfill_max_hours, cfg.initial_backfill_hours)
+        log.debug(
+            "gap %s (last stored %s, same HA %s, unfinished back-fill %s)", gap, stored, same_ha, pending
+        )
+        return gap
+
+    async def _read_last_stored(self) -> datetime | None:
         try:
             stored = await self._last_stored()
         except Exception as err:
             log.warning("cannot read the last stored event time (%s); back-fill limited", err)
-            stored = None
-        if stored is not None and stored.tzinfo is None:
-            stored = stored.replace(tzinfo=UTC)
-        since = stored
-        if self._pending_gap is not None and (stored is None or self._pending_gap < stored):
-            since = self._pending_gap
-        log.debug(
-            "gap starts at %s (last stored %s, unfinished back-fill %s)", since, stored, self._pending_gap
-        )
-        return since
+            return None
+        return stored.replace(tzinfo=UTC) if stored is not None and stored.tzinfo is None else stored
+
+    async def _same_instance(self) -> bool:
+        """False when the stored events came from another HA (their times say nothing about this
+        one's gap). A store from before the key existed counts as this HA's: no surprise re-import."""
+        if self._meta is None:
+            return True
+        try:
+            known = await self._meta.get_meta(INSTANCE_KEY)
+        except Exception as err:
+            log.warning("cannot read which HA the store holds (%s); assuming this one", err)
+            return True
+        self._instance_saved = known == self._info.url
+        return known is None or self._instance_saved
+
+    async def _save_instance(self) -> None:
+        if self._meta is None or self._instance_saved:
+            return
+        try:
+            await self._meta.set_meta(INSTANCE_KEY, self._info.url)
+            self._instance_saved = True
+        except Exception as err:
+            log.warning("cannot record which HA the store holds (%s)", err)
+
+    async def _load_pending(self) -> datetime | None:
+        """The earliest unfinished back-fill start: persisted by an earlier run, or this run's own
+        (which is all there is without a store, or when writing the marker failed)."""
+        persisted = None
+        if self._meta is not None:
+            try:
+                persisted = _parse_utc(await self._meta.get_meta(PENDING_KEY))
+            except Exception as err:
+                log.warning("cannot read the unfinished back-fill (%s)", err)
+        return min((t for t in (persisted, self._pending_gap) if t is not None), default=None)
+
+    async def _save_pending(self, since: datetime | None) -> None:
+        """Persist where the unfinished back-fill starts (None: it finished). A failure costs only
+        the resume after a restart, so it is logged, not raised."""
+        self._pending_gap = since
+        if self._meta is None:
+            return
+        value = None if since is None else since.astimezone(UTC).isoformat()
+        try:
+            await self._meta.set_meta(PENDING_KEY, value)
+        except Exception as err:
+            log.warning("cannot persist the back-fill position (%s); a restart may lose the gap", err)
 
     async def _backfill(
-        self, conn: HAConnection, since: datetime | None, entity_ids: tuple[str, ...], ha_now: datetime | None
+        self, conn: HAConnection, gap: Gap | None, entity_ids: tuple[str, ...], ha_now: datetime | None
     ) -> None:
         tuning = self._tuning
-        if since is None or not entity_ids or self._config.backfill_max_hours <= 0:
+        if gap is None:
+            return  # _sync cleared the marker already
+        if not entity_ids:
+            await self._save_pending(None)  # HA has no entity: nothing to fill
             return
-        self._pending_gap = since
         if tuning.backfill_delay_s > 0:
             await asyncio.sleep(tuning.backfill_delay_s)
         # End on HA's clock when it runs ahead of ours; rows already stored live are deduplicated.
         end = max(_now(), (ha_now or _now()) + timedelta(seconds=tuning.backfill_delay_s)) + timedelta(
             seconds=1
         )
-        window = plan_window(since, end, self._config.backfill_max_hours, tuning.backfill_overlap_s)
+        window = plan_window(gap.since, end, gap.max_hours, tuning.backfill_overlap_s)
         if window is not None:
-            plan = BackfillPlan(
-                window[0], window[1], entity_ids, tuning.backfill_slice_s, tuning.backfill_chunk_entities,
-                first_slice_s=tuning.backfill_first_slice_s,
-            )  # fmt: skip
-            backfiller = Backfiller(partial(conn.command, timeout_s=tuning.command_timeout_s), self._pipeline)
-            try:
-                result = await backfiller.run(plan, after_chunk=self._pipeline.flush)
-            finally:
-                _add_backfill(self.backfill_totals, backfiller.result)
-            log.info(
-                "back-filled %d rows from %s to %s (%d requests, %d start rows skipped)",
-                result.rows, window[0].isoformat(), window[1].isoformat(), result.requests, result.start_rows,
-            )  # fmt: skip
-        self._pending_gap = None
+            result = await self._run_backfill(conn, window, entity_ids)
+            _log_backfill(gap, window, result)
+        await self._save_pending(None)
+
+    async def _run_backfill(
+        self, conn: HAConnection, window: tuple[datetime, datetime], entity_ids: tuple[str, ...]
+    ) -> BackfillResult:
+        tuning = self._tuning
+        plan = BackfillPlan(
+            window[0], window[1], entity_ids, tuning.backfill_slice_s, tuning.backfill_chunk_entities,
+            first_slice_s=tuning.backfill_first_slice_s,
+        )  # fmt: skip
+        backfiller = Backfiller(partial(conn.command, timeout_s=tuning.command_timeout_s), self._pipeline)
+        try:
+            # after_chunk flushes, so each slice is stored before the marker moves past it.
+            flush, progress = self._pipeline.flush, self._save_pending
+            return await backfiller.run(plan, after_chunk=flush, on_progress=progress)
+        finally:
+            _add_backfill(self.backfill_totals, backfiller.result)
 
     # -- publishing ----------------------------------------------------------------------------
 
@@ -374,6 +455,31 @@ class HAClient:
 
 def _registry_event(sync: RegistrySync, registry_name: str, _event: Any) -> None:
     sync.on_event(registry_name)
+
+
+def _log_backfill(gap: Gap, window: tuple[datetime, datetime], result: BackfillResult) -> None:
+    if gap.initial:
+        log.info(
+            "imported %d rows of the last %g h of Home Assistant history (no stored events of this HA; "
+            "%d requests, from %s)", result.rows, gap.max_hours, result.requests, window[0].isoformat(),
+        )  # fmt: skip
+        return
+    log.info(
+        "back-filled %d rows from %s to %s (%d requests, %d start rows skipped)",
+        result.rows, window[0].isoformat(), window[1].isoformat(), result.requests, result.start_rows,
+    )  # fmt: skip
+
+
+def _parse_utc(value: str | None) -> datetime | None:
+    """A persisted ISO-8601 time (naive counts as UTC); None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        log.warning("ignoring an unreadable back-fill marker %r", value)
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def _add_stats(total: ReaderStats, part: ReaderStats) -> None:
@@ -394,6 +500,7 @@ __all__ = [
     "EventSink",
     "HAClient",
     "LastStored",
+    "MetaStore",
     "check_connection",
     "safe_url",
 ]
