@@ -18,7 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 import platformdirs
 
 APP_NAME = "ha-ingestor"
-SECRET_KEYS = frozenset({"token", "password", "api_key", "admin_api_key", "secret", "pin"})
+SECRET_KEYS = frozenset({"token", "password", "api_key", "admin_api_key", "secret", "pin", "kiosk_pin"})
 
 
 class ConfigError(ValueError):
@@ -65,6 +65,14 @@ def _clock_time() -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class HomeAssistantConfig:
+    """The Home Assistant connection.
+
+    backfill_max_hours: after a reconnect or restart, the gap since the last stored event is
+    back-filled from HA's recorder, at most this many hours back (0: no back-fill).
+    initial_backfill_hours: when the store holds no event of this HA (a new store, or another HA
+    before), the first connection imports this many hours of its recorded history (0: none).
+    """
+
     url: str = field(default="", metadata=_url("http", "https", "ws", "wss"))
     token: str = field(default="", repr=False)
     verify_ssl: bool = True
@@ -73,6 +81,7 @@ class HomeAssistantConfig:
     backoff_initial_s: float = field(default=1.0, metadata=_range(0.01, 3600))
     backoff_max_s: float = field(default=300.0, metadata=_range(0.01, 86400))
     backfill_max_hours: float = field(default=24.0, metadata=_range(0, 24 * 30))
+    initial_backfill_hours: float = field(default=24.0, metadata=_range(0, 24 * 30))
 
     @property
     def websocket_url(self) -> str:
