@@ -9,8 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-import orjson
-
+from core.jsonb import dumps_kept
 from core.models import JsonDict
 from core.store.codec import parse_time_us
 
@@ -83,7 +82,7 @@ def attributes_json(value: Any, limit: int) -> tuple[JsonDict, bytes]:
     """Return the attributes and their JSON (stored verbatim); reject oversize or odd ones."""
     attrs: JsonDict = {} if value is None else as_dict(value, "attributes")
     try:
-        encoded = orjson.dumps(attrs)
+        encoded = dumps_kept(attrs)  # kept in queues and the writer's attribute cache
     except TypeError as err:
         raise Rejected(Reason.NOT_SERIALIZABLE, str(err)) from None
     if len(encoded) > limit:

@@ -11,10 +11,9 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
 from core.ha.simulator import const
 from core.ha.simulator.model import Attributes
+from core.jsonb import dumps_kept
 
 AttrDict = dict[str, Any]
 
@@ -52,7 +51,7 @@ class Behaviour(ABC):
         self._capability = capability
         self._general = general
         self.static_attributes: Attributes = {**capability, **general}
-        self.static_json = orjson.dumps(self.static_attributes)
+        self.static_json = dumps_kept(self.static_attributes)
         self._current: Reading | None = None
 
     def current(self) -> Reading:
@@ -75,23 +74,23 @@ class Behaviour(ABC):
     def restored(self) -> Reading:
         """Return the placeholder HA writes at start-up for a restored entity."""
         attrs = {const.ATTR_RESTORED: True, **self.static_attributes}
-        return Reading(const.STATE_UNAVAILABLE, attrs, orjson.dumps(attrs))
+        return Reading(const.STATE_UNAVAILABLE, attrs, dumps_kept(attrs))
 
     def rename(self, friendly_name: str) -> Reading:
         """Change friendly_name; returns the current reading carrying the new name."""
         self._general = {**self._general, "friendly_name": friendly_name}
         self.static_attributes = {**self._capability, **self._general}
-        self.static_json = orjson.dumps(self.static_attributes)
+        self.static_json = dumps_kept(self.static_attributes)
         current = self.current()
         attrs = {**current.attributes, "friendly_name": friendly_name}
-        self._current = Reading(current.state, attrs, orjson.dumps(attrs))
+        self._current = Reading(current.state, attrs, dumps_kept(attrs))
         return self._current
 
     def _reading(self, state: str, dynamic: AttrDict | None = None, by_user: bool = False) -> Reading:
         if not dynamic:
             return Reading(state, self.static_attributes, self.static_json, by_user)
         attrs = {**self._capability, **dynamic, **self._general}
-        return Reading(state, attrs, orjson.dumps(attrs), by_user)
+        return Reading(state, attrs, dumps_kept(attrs), by_user)
 
     @abstractmethod
     def _initial(self) -> Reading: ...

@@ -59,9 +59,12 @@ class HistoryStore:
         if rows is None:
             capacity = self._capacity.get(entity_id, self._rows_per_entity)
             rows = self._rows[entity_id] = deque(maxlen=capacity)
-        # Interned: sensor values repeat a lot, and the ring holds them for hours.
+        # Shared, not copied: sensor values repeat a lot, most writes keep the previous attributes
+        # and last_changed often equals last_updated; the ring holds 150,000 rows for hours.
         lu, lc, state, attrs_json = row
-        rows.append((lu, lc, sys.intern(state), attrs_json))
+        if rows and rows[-1][ATTRS] == attrs_json:
+            attrs_json = rows[-1][ATTRS]
+        rows.append((lu, lu if lc == lu else lc, sys.intern(state), attrs_json))
         # One pop per append is enough to keep pace, since rows arrive one at a time.
         if rows[0][LU] < lu - self._max_age_us:
             rows.popleft()

@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from core.ha.simulator import clock
+from core.jsonb import dumps_kept
 
 Attributes = Mapping[str, Any]
 """State attributes. Shared between states and history rows, so never mutated in place."""
@@ -30,7 +31,7 @@ class Context:
 
 def make_context(context_id: str, parent_id: str | None = None, user_id: str | None = None) -> Context:
     """Build a Context with its JSON encoding."""
-    encoded = orjson.dumps({"id": context_id, "parent_id": parent_id, "user_id": user_id})
+    encoded = dumps_kept({"id": context_id, "parent_id": parent_id, "user_id": user_id})
     return Context(context_id, parent_id, user_id, encoded)
 
 

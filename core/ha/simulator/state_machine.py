@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import orjson
-
 from core.ha.simulator import clock, const
 from core.ha.simulator.bus import EventBus
 from core.ha.simulator.history import EMPTY_ATTRIBUTES_JSON, HistoryStore
 from core.ha.simulator.model import Attributes, Context, State, make_context
 from core.ha.simulator.ulid import UlidFactory
+from core.jsonb import dumps_kept
 
 _EVENT_START = b'{"event_type":"state_changed","data":{"entity_id":"'
 
@@ -82,7 +81,7 @@ class StateMachine:
             if same_state:
                 last_changed = old.last_changed
         if attrs_json is None:
-            attrs_json = orjson.dumps(attributes)
+            attrs_json = dumps_kept(attributes)
         ctx = context or self.new_context(now)
         new = State(entity_id, state, attributes, attrs_json, last_changed, now, now, ctx)
         self._states[entity_id] = new
