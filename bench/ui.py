@@ -2,6 +2,7 @@
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python bench/ui.py [--phase-s 8] [--max-rate 20000]
                                                            [--rss-minutes 1 | --long] [--json OUT]
+                                                           [--memory-ha external|embedded]
 
 One process, one qasync loop, the same runtime `python main.py --demo` runs. Measures:
 - window shown: from the start of this script (before Qt is imported) to the window's first paint;
@@ -10,7 +11,11 @@ One process, one qasync loop, the same runtime `python main.py --demo` runs. Mea
   refresh rate (Overview: the live charts forced to repaint on every 100 ms tick, i.e. the worst
   case; Events: bulk table updates per second) and the stored events/s the pipeline kept up with;
 - resident memory (VmRSS) over N minutes at 200 events/s while the tabs rotate, and its growth
-  over the second half.
+  over the second half, with SQLite's share (its page caches are caps that fill as the database
+  grows). This runs in a session of its own, first, against the HA simulator in its own process
+  as a real HA would be (`--memory-ha embedded`: the demo home in-process, whose recorder ring
+  itself fills for 12.5 minutes at 200 events/s).
+- the longest full garbage collection in each phase.
 """
 
 from __future__ import annotations
@@ -21,22 +26,32 @@ T_LAUNCH = time.perf_counter()
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
+import ctypes  # noqa: E402
+import ctypes.util  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
-from dataclasses import asdict, dataclass  # noqa: E402
+from dataclasses import asdict, dataclass, replace  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import qasync  # noqa: E402
 from PySide6.QtCore import QEvent, QObject  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from core.config import ApiConfig, AppConfig, LoggingConfig, SimulatorConfig, StorageConfig  # noqa: E402
+from core.config import (  # noqa: E402
+    ApiConfig,
+    AppConfig,
+    HomeAssistantConfig,
+    LoggingConfig,
+    SimulatorConfig,
+    StorageConfig,
+)
 from core.gc_watch import GcPauses, freeze_long_lived  # noqa: E402
 
 PROBE_S = 0.010
@@ -188,12 +203,39 @@ async def measure(
     )  # fmt: skip
 
 
+def sqlite_heap_mb() -> float:
+    """Memory held by SQLite in this process (page caches mostly), when the module links the shared
+    library (Debian's Python and pyenv builds do); NaN otherwise."""
+    try:
+        lib = ctypes.CDLL(ctypes.util.find_library("sqlite3") or "libsqlite3.so.0")
+    except OSError:
+        return float("nan")
+    lib.sqlite3_memory_used.restype = ctypes.c_int64
+    return float(lib.sqlite3_memory_used()) / 1e6
+
+
+async def start_external_simulator(rate: float) -> tuple[asyncio.subprocess.Process, str]:
+    """The HA simulator in its own process, as a real HA would be: the memory run measures our app."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "core.ha.simulator", "--port", "0", "--rate", str(rate),
+        stdout=asyncio.subprocess.PIPE, cwd=str(ROOT),
+    )  # fmt: skip
+    assert proc.stdout is not None
+    line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
+    if "listening on" not in line:
+        proc.kill()
+        raise RuntimeError(f"the simulator did not start: {line!r}")
+    return proc, line.rsplit(" ", 1)[-1].strip()
+
+
 async def memory_run(session: Any, minutes: float) -> dict[str, Any]:
+    """Rotate the tabs for `minutes` at 200 events/s and sample RSS and SQLite's heap every 5 s."""
     sim = session.runtime.simulator
-    sim.resume()
-    sim.set_rate(200)
+    if sim is not None:  # embedded demo home
+        sim.resume()
+        sim.set_rate(200)
     keys = list(session.window.tab_by_key)
-    samples: list[tuple[float, float]] = []
+    samples: list[tuple[float, float, float]] = []
     t0 = time.perf_counter()
     end = t0 + minutes * 60
     i = 0
@@ -202,43 +244,72 @@ async def memory_run(session: Any, minutes: float) -> dict[str, Any]:
         i += 1
         for _ in range(2):
             await asyncio.sleep(5)
-            samples.append((time.perf_counter() - t0, rss_mb()))
-    half = samples[len(samples) // 2][1]
+            samples.append((time.perf_counter() - t0, rss_mb(), sqlite_heap_mb()))
+    mid, last = samples[len(samples) // 2], samples[-1]
     return {
         "minutes": minutes,
         "rate": 200,
+        "ha": "embedded simulator" if sim is not None else "simulator in its own process",
         "rss_start_mb": samples[0][1],
-        "rss_mid_mb": half,
-        "rss_end_mb": samples[-1][1],
-        "rss_peak_mb": max(r for _, r in samples),
-        "growth_second_half_mb": samples[-1][1] - half,
+        "rss_mid_mb": mid[1],
+        "rss_end_mb": last[1],
+        "rss_peak_mb": max(r for _, r, _ in samples),
+        "growth_second_half_mb": last[1] - mid[1],
+        "sqlite_end_mb": last[2],
+        "sqlite_growth_second_half_mb": last[2] - mid[2],
+        "stored_events": stored_total(session),
         "samples": samples,
     }
 
 
-async def run(app: QApplication, args: argparse.Namespace) -> dict[str, Any]:
+async def memory_session(app: QApplication, tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
+    config = bench_config(tmp / "memory")
+    proc = None
+    if args.memory_ha == "external":
+        proc, url = await start_external_simulator(200)
+        config = replace(config, home_assistant=HomeAssistantConfig(url=url, token="sim-token"))
+    session, shown_s = await open_session(app, config, tmp / "memory")
+    try:
+        await _until(lambda: stored_total(session) > 0, 30)
+        return {**await memory_run(session, args.rss_minutes), "window_shown_s": shown_s}
+    finally:
+        await session.stop()
+        if proc is not None:
+            proc.terminate()
+            await proc.wait()
+
+
+async def open_session(app: QApplication, config: AppConfig, tmp: Path) -> tuple[Any, float]:
+    """Start a GUI session like main.py does; return it and its first paint (s after launch)."""
     from app.session import GuiSession
 
-    tmp = Path(tempfile.mkdtemp(prefix="ha_ui_bench_"))
-    session = GuiSession(app, bench_config(tmp), autostart_path=tmp / "autostart.desktop", use_tray=False)
+    session = GuiSession(app, config, autostart_path=tmp / "autostart.desktop", use_tray=False)
     painted = FirstPaint()
     session.window.installEventFilter(painted)
     session.window.resize(1440, 900)
     await session.start()
     freeze_long_lived()  # as app/qt_main.py does
-    gc_pauses = GcPauses()
-    gc_pauses.install()
     await _until(lambda: painted.at is not None, 10)
-    shown_s = (painted.at or time.perf_counter()) - T_LAUNCH
-    built = time.perf_counter()
     for key in session.window.tab_by_key:  # every tab shown once: all built and laid out
         session.window.show_tab(key)
         await asyncio.sleep(0.2)
+    return session, (painted.at or time.perf_counter()) - T_LAUNCH
+
+
+async def run(app: QApplication, args: argparse.Namespace) -> dict[str, Any]:
+    tmp = Path(tempfile.mkdtemp(prefix="ha_ui_bench_"))
+    shown_s: float | None = None
+    memory: dict[str, Any] = {}
+    if args.rss_minutes > 0:
+        # Memory first, in its own session: max-rate phases leave a fragmented heap behind.
+        memory = await memory_session(app, tmp, args)
+    session, first_paint = await open_session(app, bench_config(tmp / "phases"), tmp)
+    shown_s = memory.get("window_shown_s", first_paint)
+    gc_pauses = GcPauses()
+    gc_pauses.install()
     await _until(lambda: stored_total(session) > 0, 30)
     phases: list[Phase] = []
     try:
-        # Memory first: the max-rate phases leave a fragmented heap that would blur the trend.
-        memory = await memory_run(session, args.rss_minutes) if args.rss_minutes > 0 else {}
         for tab in args.tabs.split(",") if args.phase_s > 0 else ():
             for load, rate in (("idle", None), ("1,000/s", 1000.0), ("max", args.max_rate)):
                 phase = await measure(session, tab, load, rate, args.phase_s, gc_pauses)
@@ -248,7 +319,6 @@ async def run(app: QApplication, args: argparse.Namespace) -> dict[str, Any]:
         await session.stop()
     return {
         "window_shown_s": shown_s,
-        "tabs_visited_s": time.perf_counter() - built,
         "tabs": list(session.window.tab_by_key),
         "phases": [asdict(p) for p in phases],
         "memory": memory,
@@ -282,6 +352,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-rate", type=float, default=20000.0, help="simulator rate for the 'max' load")
     parser.add_argument("--rss-minutes", type=float, default=1.0, help="memory run length at 200 events/s")
     parser.add_argument("--long", action="store_true", help="memory run of 10 minutes")
+    parser.add_argument(
+        "--memory-ha", choices=("external", "embedded"), default="external",
+        help="memory run against the simulator in its own process (like a real HA) or the embedded demo",
+    )  # fmt: skip
     parser.add_argument("--tabs", default="overview,events", help="tabs measured, comma-separated")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
@@ -299,9 +373,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nwindow shown (first paint) {result['window_shown_s']:.2f} s after launch")
     mem = result["memory"]
     if mem:
-        growth = mem["growth_second_half_mb"]
-        print(f"RSS after {mem['minutes']:g} min at 200 ev/s: {mem['rss_end_mb']:.0f} MB")
-        print(f"  (peak {mem['rss_peak_mb']:.0f} MB, growth over the second half {growth:+.1f} MB)")
+        growth, sql_growth = mem["growth_second_half_mb"], mem["sqlite_growth_second_half_mb"]
+        print(f"RSS after {mem['minutes']:g} min at 200 ev/s ({mem['ha']}): {mem['rss_end_mb']:.0f} MB")
+        print(f"  peak {mem['rss_peak_mb']:.0f} MB, growth over the second half {growth:+.1f} MB,")
+        sqlite_now = mem["sqlite_end_mb"]
+        print(f"  of which SQLite's page caches {sql_growth:+.1f} MB (now {sqlite_now:.1f} MB; capped)")
     return 0
 
 
