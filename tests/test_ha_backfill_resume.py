@@ -18,7 +18,8 @@ import pytest
 
 from core.config import ConfigError, HomeAssistantConfig, StorageConfig, load_config
 from core.ha.backfill import Gap, choose_gap
-from core.ha.client import INSTANCE_KEY, PENDING_KEY, ClientTuning, HAClient
+from core.ha.backfill_state import INSTANCE_KEY, PENDING_KEY
+from core.ha.client import ClientTuning, HAClient
 from core.ha.simulator import Simulator
 from core.models import EventSource
 from core.store.codec import SOURCE_CODES, datetime_to_us

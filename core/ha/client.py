@@ -31,6 +31,7 @@ from core.bus import Bus, Topic
 from core.config import HomeAssistantConfig
 from core.engine import EngineStatus
 from core.ha.backfill import Backfiller, BackfillPlan, BackfillResult, Gap, choose_gap, plan_window
+from core.ha.backfill_state import BackfillState, MetaStore
 from core.ha.backoff import Backoff
 from core.ha.conn_check import check_connection
 from core.ha.connection import AuthInvalid, HAConnection, HAError, ReaderStats
@@ -63,17 +64,7 @@ class EventSink(Protocol):
     async def flush(self) -> object: ...
 
 
-class MetaStore(Protocol):
-    """The store's meta key/value table (EventStore has it): back-fill state that survives a restart."""
-
-    async def get_meta(self, key: str, /) -> str | None: ...
-
-    async def set_meta(self, key: str, value: str | None, /) -> None: ...
-
-
 LastStored = Callable[[], Awaitable[datetime | None]]
-PENDING_KEY = "ha.backfill_pending_since"  # ISO-8601 UTC start of a back-fill that has not finished
-INSTANCE_KEY = "ha.instance"  # URL of the HA whose events the store holds (another HA: import anew)
 
 
 def _now() -> datetime:
@@ -100,7 +91,7 @@ class HAClient:
         self._pipeline = pipeline
         self._bus = bus
         self._last_stored = last_stored
-        self._meta = meta  # None: the pending back-fill is kept in memory only
+        self._state = BackfillState(meta)  # without a store, the pending back-fill is kept in memory
         self._tuning = tuning or ClientTuning()
         self._backoff = Backoff(
             config.backoff_initial_s,
@@ -119,8 +110,6 @@ class HAClient:
         self._conn: HAConnection | None = None
         self._connected_at = 0.0  # monotonic
         self._connections = 0
-        self._pending_gap: datetime | None = None  # start of a back-fill that has not finished yet
-        self._instance_saved = False  # INSTANCE_KEY holds this HA's URL
         self._totals = ReaderStats()
         self.backfill_totals = BackfillResult()
         self.snapshot_rows = 0
@@ -288,8 +277,8 @@ class HAClient:
     async def _sync(self, conn: HAConnection, gap: Gap | None) -> None:
         timeout = self._tuning.command_timeout_s
         # Before subscribing: once live events are stored, only the marker still knows the gap.
-        await self._save_pending(gap.since if gap is not None else None)
-        await self._save_instance()
+        await self._state.save_pending(gap.since if gap is not None else None)
+        await self._state.save_instance(self._info.url)
         self.subscription_ids = {
             "state_changed": await conn.subscribe("state_changed", self._pipeline.submit, timeout)
         }
@@ -342,9 +331,9 @@ class HAClient:
         Read before subscribing: once live events are stored, the store's newest row hides the gap.
         """
         stored, pending = await self._read_last_stored(), None
-        same_ha = await self._same_instance()
+        same_ha = await self._state.same_instance(self._info.url)
         if same_ha:
-            pending = await self._load_pending()
+            pending = await self._state.load_pending()
         else:
             stored = None  # another HA's events say nothing about this one's gap
         cfg = self._config
@@ -362,51 +351,6 @@ class HAClient:
             return None
         return stored.replace(tzinfo=UTC) if stored is not None and stored.tzinfo is None else stored
 
-    async def _same_instance(self) -> bool:
-        """False when the stored events came from another HA (their times say nothing about this
-        one's gap). A store from before the key existed counts as this HA's: no surprise re-import."""
-        if self._meta is None:
-            return True
-        try:
-            known = await self._meta.get_meta(INSTANCE_KEY)
-        except Exception as err:
-            log.warning("cannot read which HA the store holds (%s); assuming this one", err)
-            return True
-        self._instance_saved = known == self._info.url
-        return known is None or self._instance_saved
-
-    async def _save_instance(self) -> None:
-        if self._meta is None or self._instance_saved:
-            return
-        try:
-            await self._meta.set_meta(INSTANCE_KEY, self._info.url)
-            self._instance_saved = True
-        except Exception as err:
-            log.warning("cannot record which HA the store holds (%s)", err)
-
-    async def _load_pending(self) -> datetime | None:
-        """The earliest unfinished back-fill start: persisted by an earlier run, or this run's own
-        (which is all there is without a store, or when writing the marker failed)."""
-        persisted = None
-        if self._meta is not None:
-            try:
-                persisted = _parse_utc(await self._meta.get_meta(PENDING_KEY))
-            except Exception as err:
-                log.warning("cannot read the unfinished back-fill (%s)", err)
-        return min((t for t in (persisted, self._pending_gap) if t is not None), default=None)
-
-    async def _save_pending(self, since: datetime | None) -> None:
-        """Persist where the unfinished back-fill starts (None: it finished). A failure costs only
-        the resume after a restart, so it is logged, not raised."""
-        self._pending_gap = since
-        if self._meta is None:
-            return
-        value = None if since is None else since.astimezone(UTC).isoformat()
-        try:
-            await self._meta.set_meta(PENDING_KEY, value)
-        except Exception as err:
-            log.warning("cannot persist the back-fill position (%s); a restart may lose the gap", err)
-
     async def _backfill(
         self, conn: HAConnection, gap: Gap | None, entity_ids: tuple[str, ...], ha_now: datetime | None
     ) -> None:
@@ -414,7 +358,7 @@ class HAClient:
         if gap is None:
             return  # _sync cleared the marker already
         if not entity_ids:
-            await self._save_pending(None)  # HA has no entity: nothing to fill
+            await self._state.save_pending(None)  # HA has no entity: nothing to fill
             return
         if tuning.backfill_delay_s > 0:
             await asyncio.sleep(tuning.backfill_delay_s)
@@ -426,7 +370,7 @@ class HAClient:
         if window is not None:
             result = await self._run_backfill(conn, window, entity_ids)
             _log_backfill(gap, window, result)
-        await self._save_pending(None)
+        await self._state.save_pending(None)
 
     async def _run_backfill(
         self, conn: HAConnection, window: tuple[datetime, datetime], entity_ids: tuple[str, ...]
@@ -439,7 +383,7 @@ class HAClient:
         backfiller = Backfiller(partial(conn.command, timeout_s=tuning.command_timeout_s), self._pipeline)
         try:
             # after_chunk flushes, so each slice is stored before the marker moves past it.
-            flush, progress = self._pipeline.flush, self._save_pending
+            flush, progress = self._pipeline.flush, self._state.save_pending
             return await backfiller.run(plan, after_chunk=flush, on_progress=progress)
         finally:
             _add_backfill(self.backfill_totals, backfiller.result)
@@ -468,18 +412,6 @@ def _log_backfill(gap: Gap, window: tuple[datetime, datetime], result: BackfillR
         "back-filled %d rows from %s to %s (%d requests, %d start rows skipped)",
         result.rows, window[0].isoformat(), window[1].isoformat(), result.requests, result.start_rows,
     )  # fmt: skip
-
-
-def _parse_utc(value: str | None) -> datetime | None:
-    """A persisted ISO-8601 time (naive counts as UTC); None when absent or unreadable."""
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        log.warning("ignoring an unreadable back-fill marker %r", value)
-        return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def _add_stats(total: ReaderStats, part: ReaderStats) -> None:
