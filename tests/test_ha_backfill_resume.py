@@ -77,6 +77,17 @@ async def _synced(client: HAClient) -> None:
     await wait_for(lambda: client.connection_info.synced, 60, what="synced")
 
 
+async def _connect_once(stack: Stack, config: HomeAssistantConfig) -> HAClient:
+    """Connect, wait for the initial sync (back-fill included), disconnect."""
+    client = _client(stack, config, FAST)
+    await client.start()
+    try:
+        await _synced(client)
+    finally:
+        await client.stop()
+    return client
+
+
 def _whole_seconds_ago(seconds: int) -> datetime:
     return datetime.fromtimestamp(int(time.time()) - seconds, UTC)
 
@@ -201,12 +212,7 @@ async def test_first_connection_imports_the_last_initial_backfill_hours(
     caplog.set_level(logging.INFO, logger="core.ha.client")
     async with running_sim(rate=5) as sim, ingest_stack(tmp_path, _storage(tmp_path)) as stack:
         keys, cutoff = _history_two_hours(sim, "fresh")
-        client = _client(stack, ha_config(sim, initial_backfill_hours=1.0), FAST)
-        await client.start()
-        try:
-            await _synced(client)
-        finally:
-            await client.stop()
+        await _connect_once(stack, ha_config(sim, initial_backfill_hours=1.0))
         await stack.pipeline.flush()
         rows = _probe_rows(stack, "fresh")
         assert await stack.store.get_meta(INSTANCE_KEY) == sim.url
@@ -223,12 +229,7 @@ async def test_first_connection_imports_the_last_initial_backfill_hours(
 async def test_initial_backfill_hours_zero_imports_nothing(tmp_path: Path) -> None:
     async with running_sim(rate=5) as sim, ingest_stack(tmp_path, _storage(tmp_path)) as stack:
         keys, _ = _history_two_hours(sim, "none")
-        client = _client(stack, ha_config(sim, initial_backfill_hours=0.0), FAST)
-        await client.start()
-        try:
-            await _synced(client)
-        finally:
-            await client.stop()
+        client = await _connect_once(stack, ha_config(sim, initial_backfill_hours=0.0))
         await stack.pipeline.flush()
         rows = stored_rows(stack.store.path)
     latest = {(e, max(t for x, t in keys if x == e)) for e, _ in keys}
@@ -247,12 +248,7 @@ async def test_events_of_another_ha_do_not_stop_the_first_import(tmp_path: Path)
             await client.stop()
         async with running_sim(rate=5, seed=2) as home:
             keys, cutoff = _history_two_hours(home, "real")
-            client = _client(stack, ha_config(home, initial_backfill_hours=1.0), FAST)
-            await client.start()
-            try:
-                await _synced(client)
-            finally:
-                await client.stop()
+            await _connect_once(stack, ha_config(home, initial_backfill_hours=1.0))
             await stack.pipeline.flush()
             assert await stack.store.get_meta(INSTANCE_KEY) == home.url
             stored = {(e, t) for e, t, _ in _probe_rows(stack, "real")}
