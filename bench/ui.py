@@ -10,8 +10,8 @@ One process, one qasync loop, the same runtime `python main.py --demo` runs. Mea
   rate): event-loop lag from a 10 ms `call_later` probe (p50 / p99 / max), the achieved chart
   refresh rate (Overview: the live charts forced to repaint on every 100 ms tick, i.e. the worst
   case; Events: bulk table updates per second) and the stored events/s the pipeline kept up with;
-- resident memory (VmRSS) over N minutes at 200 events/s while the tabs rotate, and its growth
-  over the second half, with SQLite's share (its page caches are caps that fill as the database
+- resident memory (VmRSS) over N minutes at 200 events/s (`--memory-rate`) while the tabs rotate,
+  and its growth over the second half, with SQLite's share (its page caches are caps that fill as the database
   grows). This runs in a session of its own, first, against the HA simulator in its own process
   as a real HA would be (`--memory-ha embedded`: the demo home in-process, whose recorder ring
   itself fills for 12.5 minutes at 200 events/s).
@@ -228,12 +228,12 @@ async def start_external_simulator(rate: float) -> tuple[asyncio.subprocess.Proc
     return proc, line.rsplit(" ", 1)[-1].strip()
 
 
-async def memory_run(session: Any, minutes: float) -> dict[str, Any]:
-    """Rotate the tabs for `minutes` at 200 events/s and sample RSS and SQLite's heap every 5 s."""
+async def memory_run(session: Any, minutes: float, rate: float) -> dict[str, Any]:
+    """Rotate the tabs for `minutes` at `rate` events/s and sample RSS and SQLite's heap every 5 s."""
     sim = session.runtime.simulator
     if sim is not None:  # embedded demo home
         sim.resume()
-        sim.set_rate(200)
+        sim.set_rate(rate)
     keys = list(session.window.tab_by_key)
     samples: list[tuple[float, float, float]] = []
     t0 = time.perf_counter()
@@ -248,7 +248,7 @@ async def memory_run(session: Any, minutes: float) -> dict[str, Any]:
     mid, last = samples[len(samples) // 2], samples[-1]
     return {
         "minutes": minutes,
-        "rate": 200,
+        "rate": rate,
         "ha": "embedded simulator" if sim is not None else "simulator in its own process",
         "rss_start_mb": samples[0][1],
         "rss_mid_mb": mid[1],
@@ -266,12 +266,12 @@ async def memory_session(app: QApplication, tmp: Path, args: argparse.Namespace)
     config = bench_config(tmp / "memory")
     proc = None
     if args.memory_ha == "external":
-        proc, url = await start_external_simulator(200)
+        proc, url = await start_external_simulator(args.memory_rate)
         config = replace(config, home_assistant=HomeAssistantConfig(url=url, token="sim-token"))
     session, shown_s = await open_session(app, config, tmp / "memory")
     try:
         await _until(lambda: stored_total(session) > 0, 30)
-        return {**await memory_run(session, args.rss_minutes), "window_shown_s": shown_s}
+        return {**await memory_run(session, args.rss_minutes, args.memory_rate), "window_shown_s": shown_s}
     finally:
         await session.stop()
         if proc is not None:
@@ -350,7 +350,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--phase-s", type=float, default=8.0, help="seconds measured per tab and load")
     parser.add_argument("--max-rate", type=float, default=20000.0, help="simulator rate for the 'max' load")
-    parser.add_argument("--rss-minutes", type=float, default=1.0, help="memory run length at 200 events/s")
+    parser.add_argument("--rss-minutes", type=float, default=1.0, help="memory run length")
+    parser.add_argument("--memory-rate", type=float, default=200.0, help="events/s during the memory run")
     parser.add_argument("--long", action="store_true", help="memory run of 10 minutes")
     parser.add_argument(
         "--memory-ha", choices=("external", "embedded"), default="external",
@@ -374,7 +375,8 @@ def main(argv: list[str] | None = None) -> int:
     mem = result["memory"]
     if mem:
         growth, sql_growth = mem["growth_second_half_mb"], mem["sqlite_growth_second_half_mb"]
-        print(f"RSS after {mem['minutes']:g} min at 200 ev/s ({mem['ha']}): {mem['rss_end_mb']:.0f} MB")
+        where = f"{mem['minutes']:g} min at {mem['rate']:g} ev/s ({mem['ha']})"
+        print(f"RSS after {where}: {mem['rss_end_mb']:.0f} MB")
         print(f"  peak {mem['rss_peak_mb']:.0f} MB, growth over the second half {growth:+.1f} MB,")
         sqlite_now = mem["sqlite_end_mb"]
         print(f"  of which SQLite's page caches {sql_growth:+.1f} MB (now {sqlite_now:.1f} MB; capped)")
