@@ -32,13 +32,20 @@ from core.runtime import Runtime
 log = logging.getLogger(__name__)
 
 
+def configure_app(app: QApplication) -> None:
+    """Application-wide settings, before any window exists."""
+    app.setApplicationName("HA Ingestor")
+    app.setDesktopFileName("ha-ingestor")
+    # The session decides when to stop (after the runtime is down). Without this, accepting the
+    # first-run dialog (then the only window) quits Qt and stops the qasync loop mid-start.
+    app.setQuitOnLastWindowClosed(False)
+    app.setWindowIcon(tinted_icon("app", "#3fb950"))
+
+
 def run_gui(config: AppConfig, args: Any) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
-    app.setApplicationName("HA Ingestor")
-    app.setDesktopFileName("ha-ingestor")
-    app.setQuitOnLastWindowClosed(False)  # the session decides when to stop (after the runtime is down)
-    app.setWindowIcon(tinted_icon("app", "#3fb950"))
+    configure_app(app)
     with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
         return runner.run(gui_main(app, config, args))
 

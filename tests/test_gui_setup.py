@@ -13,7 +13,7 @@ import pytest
 from PySide6.QtWidgets import QApplication
 
 from app.controller import Controller
-from app.qt_main import run_setup
+from app.qt_main import configure_app, run_setup
 from app.setup_dialog import SetupDialog
 from core.config import AppConfig, load_config
 from core.ha.simulator import Simulator, SimulatorConfig
@@ -68,6 +68,7 @@ async def test_connect_choice_is_validated_by_core(dialog: SetupDialog) -> None:
 
 
 async def test_demo_choice_is_saved_to_the_config_file(qapp: Any, tmp_path: Path) -> None:
+    configure_app(qapp)  # as run_gui does: closing the dialog must not quit Qt and stop the loop
     config = AppConfig(source_path=str(tmp_path / "first-run.toml"))
     setup = asyncio.ensure_future(run_setup(qapp, config))
     shown = await wait_until(lambda: next((w for w in _setup_dialogs() if w.isVisible()), None))
