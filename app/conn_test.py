@@ -16,14 +16,14 @@ class CheckFailed(Exception):
     """A connection test that reached a verdict: the message is what went wrong."""
 
 
-async def check_home_assistant(url: str, token: str, verify_ssl: bool = True) -> str:
+async def check_home_assistant(url: str, token: str, verify_ssl: bool = True, ca_cert: str = "") -> str:
     from core.ha.client import HAClient
 
     if not url:
         raise CheckFailed("no URL given")
     if not token:
         raise CheckFailed("no access token given")
-    result = await HAClient.test_connection(url, token, TIMEOUT_S, verify_ssl=verify_ssl)
+    result = await HAClient.test_connection(url, token, TIMEOUT_S, verify_ssl=verify_ssl, ca_cert=ca_cert)
     if not result.ok:
         raise CheckFailed(result.error or "failed")
     version = result.ha_version or "(version unknown)"
@@ -33,7 +33,8 @@ async def check_home_assistant(url: str, token: str, verify_ssl: bool = True) ->
 async def check_ha_form(config: AppConfig, raw: dict[str, Any]) -> str:
     """Test the Home Assistant section as typed in the form (an untouched token keeps the saved one)."""
     token = raw.get("token") or config.home_assistant.token
-    return await check_home_assistant(str(raw.get("url", "")), str(token), bool(raw.get("verify_ssl", True)))
+    url, verify_ssl = str(raw.get("url", "")), bool(raw.get("verify_ssl", True))
+    return await check_home_assistant(url, str(token), verify_ssl, str(raw.get("ca_cert") or ""))
 
 
 async def check_influx(config: InfluxConfig) -> str:

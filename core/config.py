@@ -54,6 +54,23 @@ def _url(*schemes: str) -> dict[str, Any]:
     return _check(check)
 
 
+def _pem_file() -> dict[str, Any]:
+    """A readable PEM certificate file ("" = not set); loaded as the TLS code will load it."""
+
+    def check(value: str) -> str | None:
+        if not value:
+            return None
+        from core.ha.tls import CertificateFileError, trusting_only
+
+        try:
+            trusting_only(value)
+        except CertificateFileError as err:
+            return str(err)
+        return None
+
+    return _check(check)
+
+
 def _clock_time() -> dict[str, Any]:
     def check(value: str) -> str | None:
         hours, _, minutes = value.partition(":")
@@ -71,11 +88,18 @@ class HomeAssistantConfig:
     back-filled from HA's recorder, at most this many hours back (0: no back-fill).
     initial_backfill_hours: when the store holds no event of this HA (a new store, or another HA
     before), the first connection imports this many hours of its recorded history (0: none).
+    verify_ssl: for https/wss URLs, check HA's TLS certificate against the system trust store
+    (false: no check at all; the connection is encrypted, but anyone on the path could pose as HA).
+    ca_cert: path to a PEM file holding the CA that signed HA's certificate, or HA's self-signed
+    certificate itself; when set, exactly that file is trusted (not the system store), the hostname
+    is still checked, and verify_ssl is ignored. "" = system trust store. Not needed for
+    Let's Encrypt (DuckDNS, Nabu Casa) certificates.
     """
 
     url: str = field(default="", metadata=_url("http", "https", "ws", "wss"))
     token: str = field(default="", repr=False)
     verify_ssl: bool = True
+    ca_cert: str = field(default="", metadata=_pem_file())
     ping_interval_s: float = field(default=30.0, metadata=_range(1, 3600))
     pong_timeout_s: float = field(default=10.0, metadata=_range(0.5, 600))
     backoff_initial_s: float = field(default=1.0, metadata=_range(0.01, 3600))

@@ -178,10 +178,10 @@ class HAClient:
 
     @staticmethod
     async def test_connection(
-        url: str, token: str, timeout: float = 10.0, *, verify_ssl: bool = True
+        url: str, token: str, timeout: float = 10.0, *, verify_ssl: bool = True, ca_cert: str = ""
     ) -> ConnectionTest:
         """Really connect, authenticate, get_states and close (the GUI's "Test" button)."""
-        return await check_connection(url, token, timeout, verify_ssl=verify_ssl)
+        return await check_connection(url, token, timeout, verify_ssl=verify_ssl, ca_cert=ca_cert)
 
     # -- the connection loop -------------------------------------------------------------------
 
@@ -226,6 +226,7 @@ class HAClient:
             timeout_s=self._tuning.open_timeout_s,
             yield_every=self._tuning.yield_every,
             verify_ssl=self._config.verify_ssl,
+            ca_cert=self._config.ca_cert,
             on_authenticating=lambda: self._update(state=ConnState.AUTHENTICATING),
         )
         self._conn = conn

@@ -11,13 +11,17 @@ from core.ha.info import ConnectionTest, safe_url
 
 
 async def check_connection(
-    url: str, token: str, timeout: float = 10.0, *, verify_ssl: bool = True
+    url: str, token: str, timeout: float = 10.0, *, verify_ssl: bool = True, ca_cert: str = ""
 ) -> ConnectionTest:
-    """Connect, authenticate, get_states, close; on failure `error` says exactly what went wrong."""
+    """Connect, authenticate, get_states, close; on failure `error` says exactly what went wrong.
+
+    TLS is checked exactly as the client does it (same verify_ssl / ca_cert policy and messages)."""
     ws_url = HomeAssistantConfig(url=url).websocket_url
     try:
         async with asyncio.timeout(timeout):
-            conn = await HAConnection.open(ws_url, token, timeout_s=timeout, verify_ssl=verify_ssl)
+            conn = await HAConnection.open(
+                ws_url, token, timeout_s=timeout, verify_ssl=verify_ssl, ca_cert=ca_cert
+            )
             try:
                 states = await conn.command({"type": "get_states"})
             finally:

@@ -5,6 +5,9 @@ HA out of order (HA answers a smaller id than the last with `id_reuse`). One rea
 socket: it parses each frame (a bare object or, after coalesce_messages, an array) and routes
 results and pongs to the future waiting for that id, and events to the handler registered for
 their subscription id. Handlers run synchronously in the reader and must never block.
+
+TLS policy and the wording of certificate failures live in core/ha/tls.py; here a rejected
+certificate becomes a `TLSProblem` (an HAError, so the client and the Test button show it as is).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from core.ha.redact import RedactingLogger, redact
+from core.ha.tls import CertificateFileError, explain_rejection, ssl_context
 from core.models import JsonDict
 
 log = logging.getLogger(__name__)
@@ -44,6 +48,10 @@ class ProtocolViolation(HAError):
 
 class ConnectionLost(HAError):
     """The socket closed, or the client closed it (liveness, shutdown)."""
+
+
+class TLSProblem(HAError):
+    """HA's certificate was rejected, or home_assistant.ca_cert cannot be used; str() says what to change."""
 
 
 class CommandError(HAError):
@@ -90,14 +98,6 @@ def _preview(data: object, limit: int = 160) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-def _ssl_context(verify: bool) -> ssl.SSLContext:
-    context = ssl.create_default_context()
-    if not verify:  # a self-signed HA certificate, accepted on the user's explicit choice
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
-
-
 async def authenticate(ws: ClientConnection, token: str) -> str:
     """Run the auth phase; return HA's version. Raises AuthInvalid or ProtocolViolation."""
     first = orjson.loads(await ws.recv(decode=False))
@@ -140,20 +140,34 @@ class HAConnection:
         max_size: int = MAX_MESSAGE_BYTES,
         yield_every: int = 50,
         verify_ssl: bool = True,
+        ca_cert: str = "",
         on_authenticating: Callable[[], None] | None = None,
     ) -> HAConnection:
-        """Connect, authenticate and enable coalesce_messages (which must be id 1)."""
-        ws = await connect(
-            url,
-            compression=None,  # deflate costs 13-24 % CPU on a LAN (perf-limits §2)
-            max_size=max_size,
-            ping_interval=None,  # liveness is the app-level ping (it also proves HA's loop runs)
-            open_timeout=timeout_s,
-            close_timeout=2.0,
-            proxy=None,
-            ssl=_ssl_context(verify_ssl) if url.startswith("wss:") else None,
-            logger=RedactingLogger(logging.getLogger("websockets.client"), token),
-        )
+        """Connect, authenticate and enable coalesce_messages (which must be id 1).
+
+        `verify_ssl` and `ca_cert` apply to wss:// URLs (see ssl_context); a rejected certificate
+        raises TLSProblem."""
+        try:
+            context = ssl_context(url, verify_ssl=verify_ssl, ca_cert=ca_cert)
+        except CertificateFileError as err:
+            raise TLSProblem(f"home_assistant.ca_cert: {err}") from None
+        try:
+            ws = await connect(
+                url,
+                compression=None,  # deflate costs 13-24 % CPU on a LAN (perf-limits §2)
+                max_size=max_size,
+                ping_interval=None,  # liveness is the app-level ping (it also proves HA's loop runs)
+                open_timeout=timeout_s,
+                close_timeout=2.0,
+                proxy=None,
+                ssl=context,
+                logger=RedactingLogger(logging.getLogger("websockets.client"), token),
+            )
+        except ssl.SSLCertVerificationError as err:
+            why = await explain_rejection(
+                err, url, verify_ssl=verify_ssl, ca_cert=ca_cert, timeout_s=timeout_s
+            )
+            raise TLSProblem(why) from err
         if on_authenticating is not None:
             on_authenticating()
         try:

@@ -53,8 +53,19 @@ class SimulatorConfig:
     returned by history queries yet. 0 makes every row visible at once."""
     compress: bool = True
     """Accept permessage-deflate when the client offers it, as HA (aiohttp's default) does."""
+    tls_cert: str | None = None
+    """PEM certificate (chain) file: with tls_key, serve wss:// and https:// (HA's `ssl_certificate`)."""
+    tls_key: str | None = None
+    """PEM private key file of tls_cert."""
 
     def __post_init__(self) -> None:
         check_rate(self.rate)
         if self.entities < 1:
             raise ValueError("entities must be positive")
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ValueError("tls_cert and tls_key must be given together")
+
+    @property
+    def tls(self) -> bool:
+        """True when the simulator serves TLS."""
+        return bool(self.tls_cert and self.tls_key)

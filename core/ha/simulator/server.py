@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import ssl
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -60,6 +61,15 @@ def _history_capacities(home: DemoHome, total_rows: int) -> dict[str, int]:
     return {entity_id: max(MIN_HISTORY_ROWS, int(total_rows * w / total)) for entity_id, w in weights.items()}
 
 
+def _server_ssl_context(config: SimulatorConfig) -> ssl.SSLContext | None:
+    """The server side of TLS from config.tls_cert / tls_key; None serves plain ws:// and http://."""
+    if not (config.tls_cert and config.tls_key):
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(config.tls_cert, config.tls_key)
+    return context
+
+
 class Simulator:
     """A Home Assistant WebSocket API server with a live demo home (see the package docstring)."""
 
@@ -77,6 +87,7 @@ class Simulator:
         self._reject_auth = False
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
+        self._ssl: ssl.SSLContext | None = None
         self._port = config.port
         self._started_us = clock.now_us()
         self._restores: dict[str, asyncio.TimerHandle] = {}
@@ -85,6 +96,7 @@ class Simulator:
 
     async def start(self) -> None:
         """Bind and start generating events; afterwards .url is valid."""
+        self._ssl = _server_ssl_context(self.config)
         app = web.Application()
         app.router.add_get(const.URL, self._handle_websocket)
         rest.add_routes(app, self)
@@ -129,13 +141,15 @@ class Simulator:
 
     @property
     def url(self) -> str:
-        """ws://127.0.0.1:PORT/api/websocket"""
-        return f"ws://{self.config.host}:{self._port}{const.URL}"
+        """ws://127.0.0.1:PORT/api/websocket (wss:// when serving TLS)"""
+        scheme = "wss" if self.config.tls else "ws"
+        return f"{scheme}://{self.config.host}:{self._port}{const.URL}"
 
     @property
     def base_url(self) -> str:
-        """http://127.0.0.1:PORT"""
-        return f"http://{self.config.host}:{self._port}"
+        """http://127.0.0.1:PORT (https:// when serving TLS)"""
+        scheme = "https" if self.config.tls else "http"
+        return f"{scheme}://{self.config.host}:{self._port}"
 
     @property
     def events_emitted(self) -> int:
@@ -331,7 +345,9 @@ class Simulator:
 
     async def _open_site(self) -> None:
         assert self._runner is not None
-        site = web.TCPSite(self._runner, self.config.host, self._port, reuse_address=True)
+        site = web.TCPSite(
+            self._runner, self.config.host, self._port, reuse_address=True, ssl_context=self._ssl
+        )
         await site.start()
         self._site = site
         self._port = int(self._runner.addresses[-1][1])
