@@ -6,6 +6,7 @@ set -u
 need=()
 command -v influxd >/dev/null 2>&1 || need+=(influxdb)
 command -v victoria-metrics >/dev/null 2>&1 || need+=(victoria-metrics)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)  # test certificates (tests/tls_certs.py)
 for lib in libgl1 libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0 fonts-dejavu-core; do
   dpkg -s "$lib" >/dev/null 2>&1 || need+=("$lib")
 done
