@@ -184,3 +184,11 @@ def test_simulator_tls_needs_both_files(certs: Certs) -> None:
     with pytest.raises(ValueError, match="together"):
         SimulatorConfig(tls_cert=str(certs.server.cert))
     assert SimulatorConfig(**_serving(certs.server)).tls and not SimulatorConfig().tls
+
+
+async def test_https_to_a_plain_port_says_to_use_http() -> None:
+    """A common slip: https:// typed for an HA that serves plain HTTP."""
+    async with running_sim(rate=5) as sim:
+        tls_url = sim.base_url.replace("http://", "https://")
+        error = _error(await HAClient.test_connection(tls_url, TOKEN, 5))
+    assert "does not speak TLS on that port: use http://" in error

@@ -28,11 +28,11 @@ def _describe(err: BaseException, where: str) -> str:
         return f"A message from Home Assistant was too big: {err}"
     if isinstance(err, ConnectionClosed):
         return f"Connection closed by Home Assistant ({err})"
-    if isinstance(err, ssl.SSLCertVerificationError):
-        return (
-            f"TLS certificate of {where} not trusted: {err.verify_message} (turn off verify_ssl to accept it)"
-        )
+    if isinstance(err, ssl.SSLCertVerificationError):  # HAConnection.open explains these (core/ha/tls.py)
+        return f"TLS certificate of {where} rejected: {err.verify_message}"
     if isinstance(err, ssl.SSLError):
+        if err.reason == "WRONG_VERSION_NUMBER":  # a TLS hello answered in plain HTTP
+            return f"{where} does not speak TLS on that port: use http:// (or ws://) in the URL"
         return f"TLS error talking to {where}: {err.reason or err}"
     if isinstance(err, socket.gaierror):
         return f"Cannot resolve the host of {where}: {err.strerror or err}"
