@@ -1,14 +1,23 @@
 """First run: "Connect to Home Assistant" (URL, token, a Test that really connects) or "Explore the demo
-home" (the built-in simulator). Shown with open(), never exec(): the result arrives as `chosen`."""
+home" (the built-in simulator). Shown with open(), never exec(): the result arrives as `chosen`.
+
+For https:// and wss:// URLs a TLS row offers home_assistant.ca_cert (a PEM file, with a Browse…
+file dialog) and verify_ssl. Both dialogs are shown with open() and answer through signals: a nested
+event loop (exec(), a static QFileDialog.getOpenFileName) inside the qasync loop can lose tasks.
+"""
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from typing import Any
+from urllib.parse import urlsplit
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -22,7 +31,11 @@ from app import conn_test
 from app.controller import Controller
 from app.widgets import ui
 from app.widgets.cards import Card
-from core.config import AppConfig, ConfigError
+from core.config import AppConfig, ConfigError, HomeAssistantConfig
+
+TLS_SCHEMES = ("https", "wss")
+NO_VERIFY_WARNING = "Not verified: anyone on the network could pose as Home Assistant."
+PEM_FILTER = "PEM certificates (*.pem *.crt *.cer);;All files (*)"
 
 
 class SetupDialog(QDialog):
@@ -34,25 +47,46 @@ class SetupDialog(QDialog):
         self.controller = controller
         self.setWindowTitle("Welcome to HA Ingestor")
         self.setMinimumWidth(640)
-        self.url = QLineEdit(config.home_assistant.url, placeholderText="http://homeassistant.local:8123")
+        ha = config.home_assistant
+        self.url = QLineEdit(ha.url, placeholderText="http://homeassistant.local:8123")
         self.token = QLineEdit(
             echoMode=QLineEdit.EchoMode.Password, placeholderText="long-lived access token"
         )
+        self.ca_cert = QLineEdit(ha.ca_cert, placeholderText="CA certificate (PEM), optional")
+        self.ca_cert.setAccessibleName("CA certificate")
+        self.ca_cert.setToolTip(
+            "The PEM file of the CA that signed Home Assistant's certificate, or that certificate itself "
+            "if it is self-signed. Empty: the system's trusted CAs (enough for Let's Encrypt)."
+        )
+        self.browse_button = QPushButton("Browse…")
+        self.verify_ssl = QCheckBox("Verify certificate")
+        self.verify_ssl.setChecked(ha.verify_ssl)
+        self.tls_warning = ui.label(NO_VERIFY_WARNING, name="errorText", wrap=True)
+        self.file_dialog: QFileDialog | None = None
         self.message = ui.label(wrap=True, name="muted")
         self.test_button = QPushButton("Test")
         self.connect_button = ui.button("Connect", "primary")
         self.demo_button = QPushButton("Explore the demo home")
+        self._connect_signals()
+        self._setup_ui()
+        self._update_tls_row()
+        self._update_verify()
+
+    def _connect_signals(self) -> None:
+        self.url.textChanged.connect(self._update_tls_row)
+        self.verify_ssl.toggled.connect(self._update_verify)
+        self.browse_button.clicked.connect(self.browse_ca_cert)
         self.test_button.clicked.connect(self.test)
         self.connect_button.clicked.connect(self.choose_home_assistant)
         self.demo_button.clicked.connect(self.choose_demo)
-        self._setup_ui()
 
     def _setup_ui(self) -> None:
         ha = Card("Connect to Home Assistant")
-        form = QFormLayout()
-        form.addRow("URL", self.url)
-        form.addRow("Access token", self.token)
-        ha.body.addLayout(form)
+        self.form = QFormLayout()
+        self.form.addRow("URL", self.url)
+        self.form.addRow("Access token", self.token)
+        self.form.addRow("TLS", self._tls_row())
+        ha.body.addLayout(self.form)
         hint = QLabel("Create a token in Home Assistant: your profile → Security → Long-lived access tokens.")
         hint.setObjectName("muted")
         hint.setWordWrap(True)
@@ -73,11 +107,70 @@ class SetupDialog(QDialog):
         layout.addWidget(ha)
         layout.addWidget(demo)
 
+    def _tls_row(self) -> QWidget:
+        """CA file, Browse…, Verify on one line; the no-verify warning under it."""
+        self.tls_row = QWidget()
+        column = QVBoxLayout(self.tls_row)
+        column.setContentsMargins(0, 0, 0, 0)
+        line = QHBoxLayout()
+        line.addWidget(self.ca_cert, 1)
+        line.addWidget(self.browse_button)
+        line.addWidget(self.verify_ssl)
+        column.addLayout(line)
+        column.addWidget(self.tls_warning)
+        return self.tls_row
+
+    def uses_tls(self) -> bool:
+        return urlsplit(self.url.text().strip()).scheme.lower() in TLS_SCHEMES
+
+    def _update_tls_row(self) -> None:
+        shown = self.uses_tls()
+        if shown != self.form.isRowVisible(self.tls_row):
+            self.form.setRowVisible(self.tls_row, shown)
+            self._fit()
+
+    def _update_verify(self) -> None:
+        """Unchecked: nothing is verified, so a CA file would not apply (core lets ca_cert win)."""
+        verify = self.verify_ssl.isChecked()
+        self.ca_cert.setEnabled(verify)
+        self.browse_button.setEnabled(verify)
+        self.tls_warning.setVisible(not verify)
+        self._fit()
+
+    def _fit(self) -> None:
+        """Grow or shrink to the rows now shown, keeping the width (word-wrapped labels). The layouts
+        from the TLS row's up are redone now, inner first (else the dialog sees the old height)."""
+        widget: QWidget | None = self.tls_row
+        while widget is not None and widget is not self.parentWidget():
+            if (layout := widget.layout()) is not None:
+                layout.activate()
+            widget = widget.parentWidget()
+        height = self.heightForWidth(self.width())
+        if height > 0:
+            self.resize(self.width(), height)
+
+    def browse_ca_cert(self) -> None:
+        """A non-modal file dialog (open(), answered by fileSelected): no nested event loop."""
+        if self.file_dialog is None:
+            self.file_dialog = QFileDialog(self, "CA certificate (PEM)", filter=PEM_FILTER)
+            self.file_dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+            self.file_dialog.fileSelected.connect(self.ca_cert.setText)
+        current = os.path.expanduser(self.ca_cert.text().strip())
+        self.file_dialog.setDirectory(os.path.dirname(current) or os.path.expanduser("~"))
+        self.file_dialog.open()
+
+    def tls_values(self) -> tuple[bool, str]:
+        """(verify_ssl, ca_cert) as typed; an unchecked Verify drops the CA file (it would win in core)."""
+        verify = self.verify_ssl.isChecked()
+        return verify, self.ca_cert.text().strip() if verify else ""
+
     def test(self) -> None:
         self.message.setText("connecting…")
         self.test_button.setEnabled(False)
+        url, token = self.url.text().strip(), self.token.text().strip()
+        verify_ssl, ca_cert = self.tls_values() if self.uses_tls() else (True, "")
         self.controller.submit(
-            conn_test.check_home_assistant(self.url.text().strip(), self.token.text().strip()),
+            conn_test.check_home_assistant(url, token, verify_ssl, ca_cert),
             self._on_tested,
             lambda err: self._on_tested(f"failed: {err}"),
         )
@@ -88,7 +181,10 @@ class SetupDialog(QDialog):
 
     def choose_home_assistant(self) -> None:
         ha = replace(self.config.home_assistant, url=self.url.text().strip(), token=self.token.text().strip())
-        problem = _url_problem(ha.url) or ("" if ha.token else "the access token is empty")
+        if self.uses_tls():
+            verify_ssl, ca_cert = self.tls_values()
+            ha = replace(ha, verify_ssl=verify_ssl, ca_cert=ca_cert)
+        problem = _config_problem(ha) or ("" if ha.token else "the access token is empty")
         if problem:
             self.message.setText(problem)
             return
@@ -104,14 +200,15 @@ class SetupDialog(QDialog):
         self.accept()
 
 
-def _url_problem(url: str) -> str:
-    """core.config's URL check for home_assistant.url (an empty URL would mean the demo home)."""
-    if not url:
+def _config_problem(ha: HomeAssistantConfig) -> str:
+    """core.config's checks of url, verify_ssl and ca_cert (an empty URL would mean the demo home)."""
+    if not ha.url:
         return "the URL is empty"
     from app.config_form import validate
 
+    raw = {"url": ha.url, "verify_ssl": ha.verify_ssl, "ca_cert": ha.ca_cert}
     try:
-        validate({"home_assistant": {"url": url}}, AppConfig())
+        validate({"home_assistant": raw}, AppConfig())
     except ConfigError as err:
         return err.problem
     return ""

@@ -1,4 +1,6 @@
-"""Run the simulator standalone: python -m core.ha.simulator --port 8123 --rate 200."""
+"""Run the simulator standalone: python -m core.ha.simulator --port 8123 --rate 200.
+
+With --tls-cert and --tls-key (PEM files) it serves wss:// and https://, like HA's ssl_certificate."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import argparse
 import asyncio
 import contextlib
 import signal
+import ssl
 import sys
 
 from core.ha.simulator.config import SimulatorConfig
@@ -23,7 +26,12 @@ def parse_args(argv: list[str] | None = None) -> SimulatorConfig:
     )
     parser.add_argument("--token", default="sim-token", help="the accepted access token")
     parser.add_argument("--non-admin", action="store_true", help="enforce the non-admin subscribe allowlist")
+    parser.add_argument(
+        "--tls-cert", metavar="FILE", help="PEM certificate (chain): serve wss:// and https://"
+    )
+    parser.add_argument("--tls-key", metavar="FILE", help="PEM private key of --tls-cert")
     args = parser.parse_args(argv)
+    _check_tls(args.tls_cert, args.tls_key)
     return SimulatorConfig(
         port=args.port,
         rate=args.rate,
@@ -31,7 +39,27 @@ def parse_args(argv: list[str] | None = None) -> SimulatorConfig:
         entities=args.entities,
         token=args.token,
         admin=not args.non_admin,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
     )
+
+
+def _check_tls(cert: str | None, key: str | None) -> None:
+    """Both or neither, and loadable: raises ValueError with a one-line reason."""
+    if bool(cert) != bool(key):
+        raise ValueError("--tls-cert and --tls-key must be given together")
+    if not (cert and key):
+        return
+    for path in (cert, key):  # load_cert_chain's own OSError does not say which file
+        try:
+            with open(path, "rb"):
+                pass
+        except OSError as err:
+            raise ValueError(f"cannot read {path}: {err.strerror or err}") from None
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key)
+    except ssl.SSLError:
+        raise ValueError(f"{cert} / {key}: not a PEM certificate and its matching private key") from None
 
 
 async def serve(config: SimulatorConfig) -> None:
