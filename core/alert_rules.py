@@ -19,6 +19,7 @@ class AlertThresholds:
     no_events_s: float = 600.0
     outbox_oldest_s: float = 300.0
     disk_free_bytes: int = GB
+    loop_lag_p99_ms: float = 250.0  # a quarter second late at p99: the dashboard visibly stutters
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,7 @@ class Observation:
     quarantined: int = 0  # points waiting in the InfluxDB quarantine
     disk_free_bytes: int | None = None
     data_dir: str = ""
+    loop_lag_p99_ms: float | None = None  # over the last minute (core/process_health.py); None: unknown
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +125,19 @@ def disk_low(obs: Observation, th: AlertThresholds) -> Finding | None:
     )
 
 
+def loop_lagging(obs: Observation, th: AlertThresholds) -> Finding | None:
+    # p99, not max: one stall (a big query, a full GC) is not a lagging loop; sustained ones are.
+    lag = obs.loop_lag_p99_ms
+    if lag is None or lag <= th.loop_lag_p99_ms:
+        return None
+    return Finding(
+        "loop_lagging",
+        "warning",
+        f"Event loop lagging: p99 {lag:.0f} ms over the last minute",
+        {"loop_lag_p99_ms": round(lag, 1), "threshold_ms": th.loop_lag_p99_ms},
+    )
+
+
 RULES: dict[str, Rule] = {
     "ha_disconnected": ha_disconnected,
     "ha_auth_rejected": ha_auth_rejected,
@@ -130,6 +145,7 @@ RULES: dict[str, Rule] = {
     "influx_outbox_stale": outbox_stale,
     "influx_quarantine": quarantine,
     "disk_low": disk_low,
+    "loop_lagging": loop_lagging,
 }
 
 

@@ -144,6 +144,7 @@ class AlertEngine:
             quarantined=await self._quarantined(),
             disk_free_bytes=_disk_free(Path(self.runtime.data_dir)),
             data_dir=str(self.runtime.data_dir),
+            loop_lag_p99_ms=self._loop_lag_p99(),
         )
 
     def _note_stored(self, now: float) -> None:
@@ -155,6 +156,11 @@ class AlertEngine:
             if self._stored_seen >= 0 or stored > 0:
                 self._last_event_at = now
             self._stored_seen = stored
+
+    def _loop_lag_p99(self) -> float | None:
+        history = getattr(self.runtime, "metrics_history", None)  # absent on stand-in runtimes
+        sample = history.latest() if history is not None else None
+        return sample.loop_lag_p99_ms if sample is not None else None
 
     def _outbox(self, now: float) -> tuple[float | None, int]:
         if self._influx is None or "influxdb" not in self.runtime.engines:

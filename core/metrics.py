@@ -32,6 +32,12 @@ class MetricsSample:
     outbox_depth: int | None  # None when InfluxDB is not configured
     influx_points_per_s: float | None
     api_requests_per_s: float | None
+    # The process's own health (core/process_health.py); None when unknown or not measured yet.
+    loop_lag_p99_ms: float | None = None  # event-loop lag over the last minute
+    loop_lag_max_ms: float | None = None
+    gc_pause_max_ms: float | None = None  # longest full collection in this interval (0.0: none ran)
+    rss_mb: float | None = None  # MiB; VmRSS, or the peak RSS where /proc is missing
+    cpu_percent: float | None = None  # process CPU over this interval (all threads)
 
 
 SampleSource = Callable[[], MetricsSample]
@@ -62,6 +68,18 @@ class MetricsHistory:
                 xs.append(s.t)
                 ys.append(getattr(s, name))
         return xs, ys
+
+    def max_since(self, name: str, since: float) -> float | None:
+        """The largest known value of a column since `since` (None: no sample knew it), e.g. the
+        longest GC pause of the last minute: a per-second maximum alone is mostly 0."""
+        best: float | None = None
+        for s in reversed(self._samples):  # newest first: stop at the window's start, not the ring's
+            if s.t < since:
+                break
+            value = getattr(s, name)
+            if value is not None and (best is None or value > best):
+                best = value
+        return best
 
     def __len__(self) -> int:
         return len(self._samples)

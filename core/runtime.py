@@ -23,6 +23,7 @@ from core.gc_watch import freeze_long_lived
 from core.health import HealthReport, derive_health
 from core.logs import register_secret
 from core.metrics import MetricsHistory, MetricsSample, MetricsSampler
+from core.process_health import MIB, ProcessMonitor
 
 if TYPE_CHECKING:
     from core.ha.simulator import Simulator
@@ -52,6 +53,7 @@ class Runtime:
         self.bus = bus or Bus()
         self.data_dir: Path = config.storage.resolved_data_dir()
         self.metrics_history = MetricsHistory()
+        self.process = ProcessMonitor()  # loop lag, GC, RSS, CPU of this process; read by _sample
         self.started_at: float | None = None
         self.engines: dict[str, Engine] = {}
         # Built in start(); typed for the GUI and API, which only touch them while running.
@@ -70,6 +72,7 @@ class Runtime:
         from core.store import EventStore
 
         self.started_at = time.time()
+        self.process.start()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.store = await EventStore.open(
             self.data_dir, outbox_enabled=self.config.influxdb.enabled, config=self.config.storage
@@ -101,6 +104,7 @@ class Runtime:
             self.simulator = None
         if self.store is not None:
             await self.store.close()  # kept: its status() reads "stopped" from now on
+        self.process.stop()
         log.info("runtime stopped")
 
     async def restart_engine(self, name: str) -> EngineStatus:
@@ -230,6 +234,7 @@ class Runtime:
         self._last_sample = (now, stored, received, written)
         p50, p99 = stats.latency_percentiles() if stats is not None else (None, None)
         api = self.engines.get("api")
+        health = self.process.snapshot()
         return MetricsSample(
             t=now,
             events_per_s=(stored - prev[1]) / dt,
@@ -243,6 +248,11 @@ class Runtime:
             outbox_depth=influx_status.counters.get("outbox_depth") if influx_status else None,
             influx_points_per_s=(written - prev[3]) / dt if influx_status else None,
             api_requests_per_s=api.status().rates.get("requests_per_s") if api is not None else None,
+            loop_lag_p99_ms=health.loop_lag_p99_ms,
+            loop_lag_max_ms=health.loop_lag_max_ms,
+            gc_pause_max_ms=health.gc_pause_max_ms,
+            rss_mb=health.rss_bytes / MIB if health.rss_bytes is not None else None,
+            cpu_percent=health.cpu_percent,
         )
 
 

@@ -1,8 +1,11 @@
-"""Services: one card per engine (runtime.statuses()), with a Restart button -> runtime.restart_engine."""
+"""Services: one card per engine (runtime.statuses()), with a Restart button -> runtime.restart_engine,
+and a "This app" card: the process's own health from the runtime's latest metrics sample."""
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -13,8 +16,19 @@ from app.tabs import BaseTab, TabContext, register_tab
 from app.widgets import ui
 from app.widgets.cards import Card, StatusDot
 from app.widgets.state_view import StateView
+from core.process_health import MIB, WINDOW_S, rss_source
 
 COLUMNS = 4
+MEASURING = "measuring…"
+# key -> row label; the keys are what ProcessCard.values is indexed by
+PROCESS_ROWS = {
+    "lag_p99": "loop lag p99 (1 min)",
+    "lag_max": "loop lag max (1 min)",
+    "gc": "longest GC pause (1 min)",
+    "rss": {"VmRSS": "memory (RSS)", "maxrss": "peak memory (RSS)"}.get(rss_source() or "", "memory"),
+    "cpu": "CPU",
+    "uptime": "uptime",
+}
 
 
 def counter_text(key: str, value: int) -> str:
@@ -73,6 +87,62 @@ class EngineCard(Card):
             self._rows[i][1].setText(value)
 
 
+def process_texts(
+    sample: Any, gc_max_ms: float | None, started_at: float | None, now: float
+) -> dict[str, str]:
+    """The "This app" values from a MetricsSample (None before the first one): display only, and
+    "measuring…" wherever nothing has been measured yet."""
+
+    def show(value: float | None, text: Callable[[float], str]) -> str:
+        return MEASURING if value is None else text(value)
+
+    if sample is None:
+        texts = dict.fromkeys(PROCESS_ROWS, MEASURING)
+    else:
+        texts = {
+            "lag_p99": show(sample.loop_lag_p99_ms, fmt.ms),
+            "lag_max": show(sample.loop_lag_max_ms, fmt.ms),
+            "gc": show(gc_max_ms, lambda v: fmt.ms(v) if v > 0 else "no full collection"),
+            "rss": show(sample.rss_mb, lambda v: fmt.size(v * MIB)),
+            "cpu": show(sample.cpu_percent, fmt.percent),
+        }
+        if rss_source() is None:
+            texts["rss"] = "not available on this system"
+    texts["uptime"] = fmt.duration(None if started_at is None else now - started_at)
+    return texts
+
+
+class ProcessCard(Card):
+    """Same card style as the engines: loop lag, GC pause, memory, CPU and uptime of this process."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("This app", parent)
+        self.dot = StatusDot()
+        self.header.insertWidget(0, self.dot)
+        self.state = ui.label(MEASURING, name="stateTitle")
+        self.detail = ui.label(f"pid {os.getpid()}", name="muted", wrap=True)
+        self.form = QFormLayout()
+        self.values: dict[str, QLabel] = {}
+        for key, title in PROCESS_ROWS.items():
+            self.values[key] = QLabel(MEASURING)
+            self.form.addRow(ui.label(title, name="muted"), self.values[key])
+        for w in (self.state, self.detail):
+            self.body.addWidget(w)
+        self.body.addLayout(self.form)
+        self.body.addStretch(1)
+
+    def update_health(
+        self, sample: Any, gc_max_ms: float | None, started_at: float | None, lagging: bool
+    ) -> None:
+        """`lagging`: the alert engine holds an open "loop_lagging" alert (it owns the threshold)."""
+        now = time.time()
+        state = MEASURING if sample is None else "event loop lagging" if lagging else "running"
+        self.dot.set_color(theme.state_color("degraded" if lagging else "running"))
+        self.state.setText(state)
+        for key, text in process_texts(sample, gc_max_ms, started_at, now).items():
+            self.values[key].setText(text)
+
+
 @register_tab
 class ServicesTab(BaseTab):
     key = "services"
@@ -85,6 +155,8 @@ class ServicesTab(BaseTab):
         inner = QWidget()
         self.grid = QGridLayout(inner)
         self.grid.setSpacing(12)
+        self.process_card = ProcessCard()
+        self.grid.addWidget(self.process_card, 0, 0)  # first: the host of every engine below
         scroll = QScrollArea(widgetResizable=True)
         scroll.setWidget(inner)
         self.view = StateView(scroll)
@@ -94,6 +166,7 @@ class ServicesTab(BaseTab):
         self.track(ctx.bridge.engine_status, lambda _s: self.refresh())
 
     def refresh(self) -> None:
+        self._refresh_process()
         statuses = self.runtime.statuses()
         if not statuses:
             self.view.show_empty("No engines yet", "The runtime has not started any engine.")
@@ -103,9 +176,18 @@ class ServicesTab(BaseTab):
             card = self.cards.get(status.name) or self._add_card(status.name)
             card.update_status(status, restartable=status.name in self.runtime.engines)
 
+    def _refresh_process(self) -> None:
+        history = self.runtime.metrics_history
+        sample = history.latest()
+        # The per-second GC maximum is mostly 0: show the longest of the last minute instead.
+        gc_max = history.max_since("gc_pause_max_ms", sample.t - WINDOW_S) if sample is not None else None
+        alerts = self.runtime.engines.get("alerts")
+        lagging = alerts is not None and any(a.rule == "loop_lagging" for a in alerts.open_alerts())
+        self.process_card.update_health(sample, gc_max, self.runtime.started_at, lagging)
+
     def _add_card(self, name: str) -> EngineCard:
         card = EngineCard(name, self._restart)
-        n = len(self.cards)
+        n = len(self.cards) + 1  # after the "This app" card
         self.grid.addWidget(card, n // COLUMNS, n % COLUMNS)
         self.cards[name] = card
         return card

@@ -12,9 +12,11 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from core import process_health
 from core.engine import EngineState
 
 if TYPE_CHECKING:
+    from core.metrics import MetricsSample
     from core.runtime import Runtime
 
 PREFIX = "ha_ingestor"
@@ -59,6 +61,7 @@ class RuntimeCollector(Collector):
         yield from self._pipeline()
         yield from self._influx()
         yield from self._ha()
+        yield from self._process()
 
     def _engines(self) -> Iterator[Metric]:
         up = GaugeMetricFamily(
@@ -134,9 +137,47 @@ class RuntimeCollector(Collector):
         )
         yield _counter("ha_reconnects", "Reconnections to Home Assistant", getattr(info, "reconnects", 0))
 
+    def _process(self) -> Iterator[Metric]:
+        """The process's own health from the latest once-a-second sample (core/process_health.py);
+        a gauge nobody measured yet is left out rather than reported as 0."""
+        history = self.runtime.metrics_history
+        sample = history.latest()
+        if sample is None:
+            return
+        if sample.loop_lag_max_ms is not None:
+            yield _loop_lag(sample)
+        # A scrape every 15-60 s would miss most one-second windows: report the last minute's longest.
+        gc_ms = history.max_since("gc_pause_max_ms", sample.t - process_health.WINDOW_S)
+        if gc_ms is not None:
+            yield GaugeMetricFamily(
+                f"{PREFIX}_gc_pause_max_seconds", "Longest full GC collection in the last minute", gc_ms / 1e3
+            )
+        if sample.rss_mb is not None:
+            yield GaugeMetricFamily(
+                f"{PREFIX}_resident_memory_bytes",
+                "Resident set size (VmRSS; the peak RSS where /proc is missing)",
+                sample.rss_mb * process_health.MIB,
+            )
+        if sample.cpu_percent is not None:
+            yield GaugeMetricFamily(
+                f"{PREFIX}_cpu_percent", "Process CPU over the last second, all threads", sample.cpu_percent
+            )
+
 
 def _counter(name: str, help_text: str, value: Any) -> CounterMetricFamily:
     return CounterMetricFamily(f"{PREFIX}_{name}", help_text, value=float(value or 0))
+
+
+def _loop_lag(sample: MetricsSample) -> Metric:
+    lag = GaugeMetricFamily(
+        f"{PREFIX}_event_loop_lag_seconds",
+        "How late a 100 ms timer ran on the event loop over the last minute",
+        labels=["quantile"],
+    )
+    for quantile, ms in (("0.99", sample.loop_lag_p99_ms), ("max", sample.loop_lag_max_ms)):
+        if ms is not None:  # p99 waits for 10 s of probes (core/process_health.py)
+            lag.add_metric([quantile], ms / 1000)
+    return lag
 
 
 def _influx_status(engine: Any) -> Any:
