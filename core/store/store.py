@@ -72,6 +72,7 @@ class EventStore:
         self._pending_registry: RegistrySnapshot | None = None
         # Runs in the writer thread before every event batch; tests use it to slow storage down.
         self.before_write_hook: Callable[[], None] | None = None
+        self.opened_at: float | None = None  # wall clock; the Services tab shows the store's uptime
 
     @classmethod
     async def open(
@@ -93,6 +94,7 @@ class EventStore:
             raise
         if retention:
             store._retention_task = asyncio.create_task(store._retention_loop(), name="store-retention")
+        store.opened_at = time.time()
         return store
 
     def _setup(self, conn: sqlite3.Connection) -> None:
@@ -142,6 +144,7 @@ class EventStore:
             name="sqlite",
             state=EngineState.RUNNING if running else EngineState.STOPPED,
             detail=str(self.path),
+            started_at=self.opened_at if running else None,
             counters=counters,
         )
 
