@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -115,3 +115,15 @@ def gui_app(qapp: Any, gui_config: AppConfig, autostart_path: Path) -> Callable[
         return running_session(qapp, gui_config, autostart_path, warm=warm)
 
     return start
+
+
+@pytest.fixture
+def dialog(qapp: Any, tmp_path: Path) -> Iterator[Any]:
+    """A first-run SetupDialog on a config file in tmp_path (not shown)."""
+    from app.controller import Controller
+    from app.setup_dialog import SetupDialog
+
+    dlg = SetupDialog(AppConfig(source_path=str(tmp_path / "config.toml")), Controller(None))
+    yield dlg
+    dlg.hide()  # a visible leftover would be taken for run_setup's dialog by later tests
+    dlg.deleteLater()

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import tomllib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from app.controller import Controller
 from app.qt_main import configure_app, run_setup
 from app.setup_dialog import SetupDialog
 from core.config import AppConfig, load_config
@@ -30,13 +29,6 @@ async def simulator() -> AsyncIterator[Simulator]:
         yield sim
     finally:
         await sim.stop()
-
-
-@pytest.fixture
-def dialog(qapp: Any, tmp_path: Path) -> Iterator[SetupDialog]:
-    dlg = SetupDialog(AppConfig(source_path=str(tmp_path / "config.toml")), Controller(None))
-    yield dlg
-    dlg.deleteLater()
 
 
 async def test_test_button_reports_version_and_entities_or_the_failure(

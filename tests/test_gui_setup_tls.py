@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tomllib
 import urllib.request
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,6 @@ from typing import Any
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from app.controller import Controller
 from app.qt_main import configure_app, run_setup
 from app.setup_dialog import SetupDialog
 from core.config import AppConfig, ConfigError, load_config
@@ -65,14 +64,6 @@ async def tls_simulator(certs: Certs) -> AsyncIterator[Simulator]:
         yield sim
     finally:
         await sim.stop()
-
-
-@pytest.fixture
-def dialog(qapp: Any, tmp_path: Path) -> Iterator[SetupDialog]:
-    dlg = SetupDialog(AppConfig(source_path=str(tmp_path / "config.toml")), Controller(None))
-    yield dlg
-    dlg.hide()  # a visible leftover would be taken for run_setup's dialog by later tests
-    dlg.deleteLater()
 
 
 def test_tls_row_only_for_https_and_wss_urls(dialog: SetupDialog) -> None:
