@@ -100,7 +100,12 @@ async def running_session(
         await session.start()
         if warm:
             history = session.runtime.metrics_history
-            await wait_until(lambda: history.latest() is not None and history.latest().events_total > 0, 20)
+
+            def stored() -> bool:
+                latest = history.latest()
+                return latest is not None and latest.events_total > 0
+
+            await wait_until(stored, 20)
         yield session
     finally:
         await session.stop()
