@@ -19,9 +19,12 @@ def status_line(runtime: Runtime, sample: MetricsSample) -> str:
     health = runtime.health().status
     latency = f"{sample.latency_p99_ms:.0f} ms" if sample.latency_p99_ms is not None else "-"
     outbox = f" | influx outbox {sample.outbox_depth}" if sample.outbox_depth is not None else ""
+    # The app's own health: on a small server a lagging loop is the first sign of trouble.
+    lag = f" | loop p99 {sample.loop_lag_p99_ms:.0f} ms" if sample.loop_lag_p99_ms is not None else ""
+    rss = f" | {sample.rss_mb:.0f} MB" if sample.rss_mb is not None else ""
     return (
         f"{health} | HA {ha.detail or ha.state} | {sample.events_per_s:,.0f} ev/s | "
-        f"total {sample.events_total:,} | p99 {latency} | queue {sample.queue_depth}{outbox}"
+        f"total {sample.events_total:,} | p99 {latency} | queue {sample.queue_depth}{outbox}{lag}{rss}"
     )
 
 
