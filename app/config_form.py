@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.widgets import ui
+from app.widgets.path_field import PEM_FILTER, PathField
 from core.config import SECRET_KEYS, SECTIONS, AppConfig, ConfigError, load_config, to_toml_dict
 
 SAVED_HINT = "saved (set) — leave empty to keep"
@@ -40,6 +41,14 @@ TITLES = {
     "api": "REST API",
     "ui": "Interface",
     "logging": "Logging",
+}
+
+
+# Keys holding a path, with a Browse… button: (a directory?, the file dialog's name filter)
+PATH_KEYS: dict[str, tuple[bool, str]] = {
+    "ca_cert": (False, PEM_FILTER),
+    "data_dir": (True, ""),
+    "log_dir": (True, ""),
 }
 
 
@@ -110,6 +119,7 @@ class ConfigForm(QWidget):
         super().__init__(parent)
         self.inputs: dict[Key, QLineEdit | QCheckBox] = {}
         self.secrets: dict[Key, SecretField] = {}
+        self.paths: dict[Key, PathField] = {}
         self._base: AppConfig | None = None
         self._layout = QGridLayout(self)
 
@@ -166,13 +176,18 @@ class ConfigForm(QWidget):
         self._layout.setRowStretch(self._layout.rowCount(), 1)
 
     def _make_input(self, where: Key, is_bool: bool) -> QWidget:
-        """The key's input, registered in `inputs`; for a secret, the row holding it and its button."""
+        """The key's input, registered in `inputs`; for a secret or a path, the row holding it and its
+        button (Clear, Browse…)."""
         widget: QLineEdit | QCheckBox = QCheckBox() if is_bool else QLineEdit()
         widget.setObjectName(".".join(where))
         self.inputs[where] = widget
         if isinstance(widget, QLineEdit) and where[1] in SECRET_KEYS:
             self.secrets[where] = SecretField(widget)
             return self.secrets[where]
+        if isinstance(widget, QLineEdit) and where[1] in PATH_KEYS:
+            directory, name_filter = PATH_KEYS[where[1]]
+            self.paths[where] = PathField(widget, where[1], directory=directory, name_filter=name_filter)
+            return self.paths[where]
         return widget
 
     def _set_value(self, where: Key, value: Any) -> None:

@@ -8,7 +8,6 @@ event loop (exec(), a static QFileDialog.getOpenFileName) inside the qasync loop
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,11 +30,11 @@ from app import conn_test
 from app.controller import Controller
 from app.widgets import ui
 from app.widgets.cards import Card
+from app.widgets.path_field import PEM_FILTER, PathField
 from core.config import AppConfig, ConfigError, HomeAssistantConfig
 
 TLS_SCHEMES = ("https", "wss")
 NO_VERIFY_WARNING = "Not verified: anyone on the network could pose as Home Assistant."
-PEM_FILTER = "PEM certificates (*.pem *.crt *.cer);;All files (*)"
 
 
 class SetupDialog(QDialog):
@@ -58,11 +57,11 @@ class SetupDialog(QDialog):
             "The PEM file of the CA that signed Home Assistant's certificate, or that certificate itself "
             "if it is self-signed. Empty: the system's trusted CAs (enough for Let's Encrypt)."
         )
-        self.browse_button = QPushButton("Browse…")
+        self.ca_cert_field = PathField(self.ca_cert, "CA certificate (PEM)", name_filter=PEM_FILTER)
+        self.browse_button = self.ca_cert_field.browse_button
         self.verify_ssl = QCheckBox("Verify certificate")
         self.verify_ssl.setChecked(ha.verify_ssl)
         self.tls_warning = ui.label(NO_VERIFY_WARNING, name="errorText", wrap=True)
-        self.file_dialog: QFileDialog | None = None
         self.message = ui.label(wrap=True, name="muted")
         self.test_button = QPushButton("Test")
         self.connect_button = ui.button("Connect", "primary")
@@ -75,7 +74,6 @@ class SetupDialog(QDialog):
     def _connect_signals(self) -> None:
         self.url.textChanged.connect(self._update_tls_row)
         self.verify_ssl.toggled.connect(self._update_verify)
-        self.browse_button.clicked.connect(self.browse_ca_cert)
         self.test_button.clicked.connect(self.test)
         self.connect_button.clicked.connect(self.choose_home_assistant)
         self.demo_button.clicked.connect(self.choose_demo)
@@ -113,8 +111,7 @@ class SetupDialog(QDialog):
         column = QVBoxLayout(self.tls_row)
         column.setContentsMargins(0, 0, 0, 0)
         line = QHBoxLayout()
-        line.addWidget(self.ca_cert, 1)
-        line.addWidget(self.browse_button)
+        line.addWidget(self.ca_cert_field, 1)
         line.addWidget(self.verify_ssl)
         column.addLayout(line)
         column.addWidget(self.tls_warning)
@@ -149,15 +146,9 @@ class SetupDialog(QDialog):
         if height > 0:
             self.resize(self.width(), height)
 
-    def browse_ca_cert(self) -> None:
-        """A non-modal file dialog (open(), answered by fileSelected): no nested event loop."""
-        if self.file_dialog is None:
-            self.file_dialog = QFileDialog(self, "CA certificate (PEM)", filter=PEM_FILTER)
-            self.file_dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
-            self.file_dialog.fileSelected.connect(self.ca_cert.setText)
-        current = os.path.expanduser(self.ca_cert.text().strip())
-        self.file_dialog.setDirectory(os.path.dirname(current) or os.path.expanduser("~"))
-        self.file_dialog.open()
+    @property
+    def file_dialog(self) -> QFileDialog | None:
+        return self.ca_cert_field.file_dialog
 
     def tls_values(self) -> tuple[bool, str]:
         """(verify_ssl, ca_cert) as typed; an unchecked Verify drops the CA file (it would win in core)."""
