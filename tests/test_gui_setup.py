@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import tomllib
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,11 @@ from tests.gui_conftest import wait_signal, wait_until
 pytestmark = pytest.mark.gui
 
 
-@pytest.fixture
-async def simulator() -> AsyncIterator[Simulator]:
+@asynccontextmanager
+async def running_simulator() -> AsyncIterator[Simulator]:
+    """Inside the test body, not an async fixture: qasync's run_until_complete ends with one more
+    processEvents() outside the loop, so a fixture's background tasks (the simulator's generator)
+    can be stepped with no running loop between the test and its teardown (stack-notes, pattern A)."""
     sim = Simulator(SimulatorConfig(port=0, rate=5, token="right-token"))
     await sim.start()
     try:
@@ -31,18 +35,19 @@ async def simulator() -> AsyncIterator[Simulator]:
         await sim.stop()
 
 
-async def test_test_button_reports_version_and_entities_or_the_failure(
-    dialog: SetupDialog, simulator: Simulator
-) -> None:
-    dialog.url.setText(simulator.base_url)
-    dialog.token.setText("right-token")
-    dialog.test_button.click()
-    text = await wait_until(lambda: "entities" in dialog.message.text() and dialog.message.text())
-    entities = len(list(simulator.home.states.all()))
-    assert text == f"connected to Home Assistant {simulator.config.ha_version}, {entities} entities"
-    dialog.token.setText("wrong-token")
-    dialog.test_button.click()
-    failure = await wait_until(lambda: dialog.message.text().startswith("failed") and dialog.message.text())
+async def test_test_button_reports_version_and_entities_or_the_failure(dialog: SetupDialog) -> None:
+    async with running_simulator() as simulator:
+        dialog.url.setText(simulator.base_url)
+        dialog.token.setText("right-token")
+        dialog.test_button.click()
+        text = await wait_until(lambda: "entities" in dialog.message.text() and dialog.message.text())
+        entities = len(list(simulator.home.states.all()))
+        assert text == f"connected to Home Assistant {simulator.config.ha_version}, {entities} entities"
+        dialog.token.setText("wrong-token")
+        dialog.test_button.click()
+        failure = await wait_until(
+            lambda: dialog.message.text().startswith("failed") and dialog.message.text()
+        )
     assert "Authentication failed" in failure
 
 

@@ -15,6 +15,7 @@ import sys
 import tomllib
 import urllib.request
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,8 +54,9 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> Certs:
     return Certs(ca=ca, server=make_server_cert(directory, "server", ca, "IP:127.0.0.1,DNS:localhost"))
 
 
-@pytest.fixture
+@asynccontextmanager
 async def tls_simulator(certs: Certs) -> AsyncIterator[Simulator]:
+    """Used in the test body, not as an async fixture (see running_simulator in test_gui_setup.py)."""
     server = certs.server
     sim = Simulator(
         SimulatorConfig(port=0, rate=5, token=TOKEN, tls_cert=str(server.cert), tls_key=str(server.key))
@@ -79,19 +81,18 @@ def test_tls_row_only_for_https_and_wss_urls(dialog: SetupDialog) -> None:
     assert not dialog.ca_cert.isEnabled() and not dialog.browse_button.isEnabled()
 
 
-async def test_test_uses_the_ca_certificate_and_verify_choice(
-    dialog: SetupDialog, tls_simulator: Simulator, certs: Certs
-) -> None:
-    dialog.url.setText(tls_simulator.base_url)
-    dialog.token.setText(TOKEN)
-    dialog.ca_cert.setText(str(certs.ca.cert))
-    entities = len(list(tls_simulator.home.states.all()))
-    connected = f"connected to Home Assistant {tls_simulator.config.ha_version}, {entities} entities"
-    assert await _tested(dialog) == connected
-    dialog.ca_cert.clear()
-    assert await _tested(dialog) == NOT_TRUSTED + NO_CA_HINT
-    dialog.verify_ssl.setChecked(False)  # the user's explicit choice: no check at all
-    assert await _tested(dialog) == connected
+async def test_test_uses_the_ca_certificate_and_verify_choice(dialog: SetupDialog, certs: Certs) -> None:
+    async with tls_simulator(certs) as sim:
+        dialog.url.setText(sim.base_url)
+        dialog.token.setText(TOKEN)
+        dialog.ca_cert.setText(str(certs.ca.cert))
+        entities = len(list(sim.home.states.all()))
+        connected = f"connected to Home Assistant {sim.config.ha_version}, {entities} entities"
+        assert await _tested(dialog) == connected
+        dialog.ca_cert.clear()
+        assert await _tested(dialog) == NOT_TRUSTED + NO_CA_HINT
+        dialog.verify_ssl.setChecked(False)  # the user's explicit choice: no check at all
+        assert await _tested(dialog) == connected
 
 
 async def _tested(dialog: SetupDialog) -> str:
