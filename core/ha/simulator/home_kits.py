@@ -283,6 +283,21 @@ def door(b: HomeBuilder, area_id: str, name: str) -> None:
     _battery(b, dev, "zha")
 
 
+# (name, unit, device_class, value, low, high, sigma, decimals, weight)
+NumericRow = tuple[str, str, str, float, float, float, float, int, float]
+
+
+def _numeric_sensors(
+    b: HomeBuilder, dev: DeviceEntry, rows: tuple[NumericRow, ...], *, platform: str, restores: bool = False
+) -> None:
+    """One random-walk sensor per row, on `dev`."""
+    for name, unit, dc, value, low, high, sigma, decimals, weight in rows:
+        walk = partial(
+            NumericSensor, value=value, low=low, high=high, sigma=sigma, decimals=decimals, weight=weight
+        )
+        b.entity("sensor", dev, name, walk, platform=platform, unit=unit, device_class=dc, restores=restores)
+
+
 def energy_meter(b: HomeBuilder, area_id: str) -> None:
     """The house meter: chatty power, voltage, current and two energy totals."""
     dev = b.device(
@@ -299,18 +314,7 @@ def energy_meter(b: HomeBuilder, area_id: str) -> None:
         ("Voltage", "V", "voltage", 230.0, 215.0, 245.0, 0.4, 1, 2.0),
         ("Current", "A", "current", 2.0, 0.2, 25.0, 0.15, 2, 2.0),
     )
-    for name, unit, dc, value, low, high, sigma, decimals, weight in sensors:
-        b.entity(
-            "sensor",
-            dev,
-            name,
-            partial(
-                NumericSensor, value=value, low=low, high=high, sigma=sigma, decimals=decimals, weight=weight
-            ),
-            platform="esphome",
-            unit=unit,
-            device_class=dc,
-        )
+    _numeric_sensors(b, dev, sensors, platform="esphome")
     for name, step in (("Energy import", 0.004), ("Energy export", 0.0015)):
         b.entity(
             "sensor",
@@ -332,16 +336,4 @@ def weather_station(b: HomeBuilder, area_id: str) -> None:
         ("Pressure", "hPa", "atmospheric_pressure", 1013.0, 960.0, 1050.0, 0.2, 1, 0.3),
         ("Wind speed", "km/h", "wind_speed", 8.0, 0.0, 90.0, 1.2, 1, 1.2),
     )
-    for name, unit, dc, value, low, high, sigma, decimals, weight in sensors:
-        b.entity(
-            "sensor",
-            dev,
-            name,
-            partial(
-                NumericSensor, value=value, low=low, high=high, sigma=sigma, decimals=decimals, weight=weight
-            ),
-            platform="netatmo",
-            unit=unit,
-            device_class=dc,
-            restores=True,
-        )
+    _numeric_sensors(b, dev, sensors, platform="netatmo", restores=True)
