@@ -27,6 +27,7 @@ from websockets.exceptions import ConnectionClosed
 from core.ha.redact import RedactingLogger, redact
 from core.ha.tls import CertificateFileError, explain_rejection, ssl_context
 from core.models import JsonDict
+from core.ratelog import RateLimitedLog
 
 log = logging.getLogger(__name__)
 
@@ -73,26 +74,6 @@ class ReaderStats:
     commands: int = 0
 
 
-class RateLimitedLog:
-    """At most one warning per key per interval, with the number suppressed in between."""
-
-    def __init__(self, interval_s: float = 10.0) -> None:
-        self._interval = interval_s
-        self._last: dict[str, float] = {}
-        self._suppressed: dict[str, int] = {}
-
-    def warning(self, key: str, msg: str, *args: object) -> None:
-        now = time.monotonic()
-        if now - self._last.get(key, -1e9) < self._interval:
-            self._suppressed[key] = self._suppressed.get(key, 0) + 1
-            return
-        skipped = self._suppressed.pop(key, 0)
-        self._last[key] = now
-        log.warning(
-            msg + (" (%d similar suppressed)" if skipped else ""), *args, *((skipped,) if skipped else ())
-        )
-
-
 def _preview(data: object, limit: int = 160) -> str:
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else repr(data)
     return text if len(text) <= limit else text[:limit] + "..."
@@ -127,7 +108,7 @@ class HAConnection:
         self._handlers: dict[int, EventHandler] = {}
         self._closed: asyncio.Future[HAError] = asyncio.get_running_loop().create_future()
         self._close_reason: HAError | None = None
-        self._ratelog = RateLimitedLog()
+        self._ratelog = RateLimitedLog(log)
         self._reader = asyncio.create_task(self._read_loop(), name="ha-reader")
 
     @classmethod

@@ -26,8 +26,9 @@ from core.models import EventSource
 from core.pipeline.enrich import RowBuilder
 from core.pipeline.registry import RegistryCache
 from core.pipeline.spill import SpillFile
-from core.pipeline.stats import PipelineStats, RateMeter, ReasonLog
+from core.pipeline.stats import LOG_PERIOD_S, PipelineStats, RateMeter
 from core.pipeline.validate import Reason, Rejected
+from core.ratelog import RateLimitedLog
 from core.store.rows import StoreRow, WriteResult
 from core.store.store import EventStore
 
@@ -54,7 +55,7 @@ class Pipeline:
         self._max_txn = config.batch_size * MAX_TXN_BATCHES
         self.stats = PipelineStats()
         self._rate = RateMeter()
-        self._reasons = ReasonLog(_LOGGER)
+        self._reasons = RateLimitedLog(_LOGGER, LOG_PERIOD_S)
         self._ingress: deque[Pending] = deque()
         self._batch: list[StoreRow] = []
         self._deadline: asyncio.TimerHandle | None = None
@@ -150,7 +151,7 @@ class Pipeline:
         stats = self.stats
         stats.rejected += 1
         stats.rejected_by_reason[reason] = stats.rejected_by_reason.get(reason, 0) + 1
-        self._reasons.log(reason, detail)
+        self._reasons.warning(reason, "rejected event (%s): %s", reason, detail)
 
     def _on_deadline(self) -> None:
         self._deadline = None

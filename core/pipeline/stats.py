@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -83,25 +82,3 @@ class RateMeter:
         now = time.monotonic() if now is None else now
         (t0, n0), (_t1, n1) = self._samples[0], self._samples[-1]
         return (n1 - n0) / max(now - t0, 1e-3)
-
-
-class ReasonLog:
-    """Logs a rejection reason at most once per period, with how many were not logged."""
-
-    def __init__(self, logger: logging.Logger, period_s: float = LOG_PERIOD_S) -> None:
-        self._logger = logger
-        self._period = period_s
-        self._last: dict[str, float] = {}
-        self._suppressed: dict[str, int] = {}
-
-    def log(self, reason: str, detail: str) -> None:
-        now = time.monotonic()
-        last = self._last.get(reason)
-        if last is not None and now - last < self._period:
-            self._suppressed[reason] = self._suppressed.get(reason, 0) + 1
-            return
-        self._last[reason] = now
-        more = self._suppressed.pop(reason, 0)
-        self._logger.warning(
-            "rejected event (%s): %s%s", reason, detail, f" (+{more} more since last report)" if more else ""
-        )
