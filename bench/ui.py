@@ -53,6 +53,7 @@ from core.config import (  # noqa: E402
     StorageConfig,
 )
 from core.gc_watch import GcPauses, freeze_long_lived  # noqa: E402
+from core.process_health import read_rss_bytes  # noqa: E402
 
 PROBE_S = 0.010
 SETTLE_S = 3.0
@@ -90,11 +91,8 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def rss_mb() -> float:
-    with open("/proc/self/status", encoding="ascii") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
+    rss = read_rss_bytes()  # the same reading the app reports on its Services tab
+    return rss / 1024 / 1024 if rss is not None else float("nan")
 
 
 @dataclass
