@@ -1,27 +1,17 @@
 """Tabs plug in by registering their class: `@register_tab` on a `BaseTab` subclass with a `key`,
-a `title` and an `order`. Later tabs (Sports, Data Sources, Energy) add a module and one import line
-in `load_builtin_tabs`."""
+a `title` and an `order`. A tab is one module named `*_tab.py` in this package: it is found by
+name, so adding a tab changes no other file."""
 
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from typing import TypeVar
 
 from app.tabs.base import BaseTab, TabContext
 
 T = TypeVar("T", bound=type[BaseTab])
 _REGISTRY: dict[str, type[BaseTab]] = {}
-BUILTIN = (
-    "overview_tab",
-    "services_tab",
-    "dependencies_tab",
-    "devices_tab",
-    "events_tab",
-    "logs_tab",
-    "analytics_tab",
-    "alerts_tab",
-    "config_tab",
-)
 
 
 def register_tab(cls: T) -> T:
@@ -31,8 +21,13 @@ def register_tab(cls: T) -> T:
     return cls
 
 
+def builtin_tab_modules() -> list[str]:
+    """Every `*_tab` module of this package (PyInstaller lists them as hidden imports too)."""
+    return sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name.endswith("_tab"))
+
+
 def load_builtin_tabs() -> None:
-    for module in BUILTIN:
+    for module in builtin_tab_modules():
         importlib.import_module(f"app.tabs.{module}")
 
 
