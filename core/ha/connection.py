@@ -188,10 +188,22 @@ class HAConnection:
             self.stats.commands += 1
             try:
                 await self.ws.send(orjson.dumps({"id": msg_id, **msg}), text=True)
-            except ConnectionClosed as err:
-                self._pending.pop(msg_id, None)
-                raise ConnectionLost(f"connection closed while sending: {err}") from None
+            except BaseException as err:
+                # The caller gets this error, never the future: while the write waited (a closing
+                # socket, or the caller was cancelled), the reader may have ended and failed it.
+                self._forget(msg_id, future)
+                if isinstance(err, ConnectionClosed):
+                    raise ConnectionLost(f"connection closed while sending: {err}") from None
+                raise
         return future
+
+    def _forget(self, msg_id: int, future: asyncio.Future[JsonDict]) -> None:
+        """Drop a reply future nobody will await, so no exception is left unretrieved on it."""
+        self._pending.pop(msg_id, None)
+        if not future.done():
+            future.cancel()
+        elif not future.cancelled():
+            future.exception()  # marks it retrieved; the send error is what the caller sees
 
     async def request(self, msg: JsonDict, timeout_s: float | None = None) -> JsonDict:
         """Send one message and return HA's raw reply (a result or a pong)."""
@@ -217,8 +229,8 @@ class HAConnection:
             sub_ids.append(msg_id)
             self._handlers[msg_id] = handler
 
-        future = await self._send({"type": "subscribe_events", "event_type": event_type}, register)
         try:
+            future = await self._send({"type": "subscribe_events", "event_type": event_type}, register)
             async with asyncio.timeout(timeout_s):
                 reply = await future
             if reply.get("success") is not True:
@@ -226,7 +238,8 @@ class HAConnection:
                     str((reply.get("error") or {}).get("code")), f"subscribe {event_type} failed"
                 )
         except BaseException:
-            self._handlers.pop(sub_ids[0], None)
+            if sub_ids:
+                self._handlers.pop(sub_ids[0], None)
             raise
         return sub_ids[0]
 
