@@ -111,6 +111,7 @@ class HAClient:
         self._connected_at = 0.0  # monotonic
         self._connections = 0
         self._totals = ReaderStats()
+        self._streamed = False  # the last connection delivered events before it ended
         self.backfill_totals = BackfillResult()
         self.snapshot_rows = 0
         self._known_ids: set[str] = set()
@@ -202,6 +203,12 @@ class HAClient:
         was_synced = self._info.synced
         if was_synced and time.monotonic() - self._connected_at >= self._tuning.healthy_after_s:
             self._backoff.reset()
+        streamed, self._streamed = self._streamed, False
+        if streamed and not auth_failed:
+            # HA ended a connection that was delivering events: it dropped us for falling behind
+            # (its back-pressure limit) or restarted. Waiting longer each time only widens the gap
+            # the back-fill must close, so start again at the initial delay (see _catch_up).
+            self._backoff.reset()
         floor = self._tuning.auth_retry_floor_s if auth_failed else 0.0
         delay = self._backoff.next_delay(floor)
         self._errors += 1
@@ -214,7 +221,29 @@ class HAClient:
             state=state, last_error=error, next_retry_at=retry_at, connected_since=None, synced=False
         )
         log.warning("HA %s: %s; retrying in %.1f s", state.value.replace("_", " "), error, delay)
-        await asyncio.sleep(delay)
+        if streamed:
+            await asyncio.gather(asyncio.sleep(delay), self._catch_up())
+        else:
+            await asyncio.sleep(delay)
+
+    async def _catch_up(self) -> None:
+        """Let storage commit what the lost connection delivered before reconnecting (bounded).
+
+        When HA dropped us for falling behind, reconnecting while the pipeline still holds a
+        backlog only adds live events and a back-fill on top of it, and HA drops us again at once;
+        the gap this wait adds is back-filled. Planning the gap after it also starts the back-fill
+        at the true last event instead of re-reading the rows that were still queued."""
+        limit = self._tuning.reconnect_catch_up_s
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(limit):
+                await self._pipeline.flush()
+        except TimeoutError:
+            log.info("storage still behind after %.0f s; reconnecting anyway", limit)
+        except RuntimeError as err:  # the pipeline is stopped (a restart in progress): nothing to wait for
+            log.debug("not waiting for storage before reconnecting: %s", err)
+        else:
+            log.debug("storage caught up in %.2f s before reconnecting", time.monotonic() - started)
 
     async def _session(self) -> HAError:
         """One connection from connect to loss; returns why it ended, raises if it never came up."""
@@ -244,6 +273,7 @@ class HAClient:
             self._registry.detach()
             await conn.close()
             _add_stats(self._totals, conn.stats)
+            self._streamed = conn.stats.events > 0
             self._conn = None
 
     def _on_connected(self, conn: HAConnection) -> None:

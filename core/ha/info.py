@@ -60,6 +60,9 @@ class ClientTuning:
     backfill_slice_s: float = 3600.0  # the longest history request; shorter where history is dense
     backfill_first_slice_s: float = 1.0  # the first request, before the density is known
     backfill_chunk_entities: int = 250
+    # After HA dropped a connection that was delivering events, wait (at most this long) for
+    # storage to commit what it delivered before reconnecting.
+    reconnect_catch_up_s: float = 30.0
     yield_every: int = 50  # messages handled between `await asyncio.sleep(0)` (GUI on the same loop)
     seed: int | None = None  # jitter RNG seed, for reproducible tests
 
