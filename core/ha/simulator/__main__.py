@@ -1,6 +1,8 @@
 """Run the simulator standalone: python -m core.ha.simulator --port 8123 --rate 200.
 
-With --tls-cert and --tls-key (PEM files) it serves wss:// and https://, like HA's ssl_certificate."""
+With --tls-cert and --tls-key (PEM files) it serves wss:// and https://, like HA's ssl_certificate.
+For benchmarks: --record FILE writes every state_changed it fired (entity_id TAB last_updated, one
+a line) to FILE when it stops, to check a client against; SIGUSR1 pauses generation, SIGUSR2 resumes."""
 
 from __future__ import annotations
 
@@ -10,13 +12,14 @@ import contextlib
 import signal
 import ssl
 import sys
+from pathlib import Path
 
 from core.ha.simulator.config import SimulatorConfig
 from core.ha.simulator.server import Simulator
 
 
-def parse_args(argv: list[str] | None = None) -> SimulatorConfig:
-    """Build the config from the command line."""
+def parse_args(argv: list[str] | None = None) -> tuple[SimulatorConfig, str | None]:
+    """Build the config from the command line; also return the --record file, if any."""
     parser = argparse.ArgumentParser(prog="python -m core.ha.simulator", description=__doc__)
     parser.add_argument("--port", type=int, default=8123, help="TCP port on 127.0.0.1 (0: any free port)")
     parser.add_argument("--rate", type=float, default=20.0, help="state_changed events per second (1-20000)")
@@ -30,6 +33,10 @@ def parse_args(argv: list[str] | None = None) -> SimulatorConfig:
         "--tls-cert", metavar="FILE", help="PEM certificate (chain): serve wss:// and https://"
     )
     parser.add_argument("--tls-key", metavar="FILE", help="PEM private key of --tls-cert")
+    parser.add_argument(
+        "--history-rows", type=int, default=SimulatorConfig.history_rows, help="recorder rows kept in total"
+    )
+    parser.add_argument("--record", metavar="FILE", help="at exit, write every fired state_changed here")
     args = parser.parse_args(argv)
     _check_tls(args.tls_cert, args.tls_key)
     return SimulatorConfig(
@@ -41,7 +48,9 @@ def parse_args(argv: list[str] | None = None) -> SimulatorConfig:
         admin=not args.non_admin,
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
-    )
+        history_rows=args.history_rows,
+        record=bool(args.record),
+    ), args.record
 
 
 def _check_tls(cert: str | None, key: str | None) -> None:
@@ -62,31 +71,42 @@ def _check_tls(cert: str | None, key: str | None) -> None:
         raise ValueError(f"{cert} / {key}: not a PEM certificate and its matching private key") from None
 
 
-async def serve(config: SimulatorConfig) -> None:
+async def serve(config: SimulatorConfig, record: str | None = None) -> None:
     """Serve until SIGINT or SIGTERM."""
     sim = Simulator(config)
     await sim.start()
     print(f"simulator listening on {sim.url}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    handlers = {signal.SIGINT: stop.set, signal.SIGTERM: stop.set}
+    if hasattr(signal, "SIGUSR1"):  # not on Windows
+        handlers |= {signal.SIGUSR1: sim.pause, signal.SIGUSR2: sim.resume}
+    for sig, handler in handlers.items():
         with contextlib.suppress(NotImplementedError):  # Windows has no add_signal_handler
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, handler)
     try:
         await stop.wait()
     finally:
         await sim.stop()
+        if record:
+            write_record(Path(record), sim.emitted_log())
+
+
+def write_record(path: Path, log: list[tuple[str, str]]) -> None:
+    """entity_id TAB last_updated per fired state_changed, oldest first."""
+    with path.open("w", encoding="utf-8") as out:
+        out.writelines(f"{entity_id}\t{updated}\n" for entity_id, updated in log)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
     try:
-        config = parse_args(argv)
+        config, record = parse_args(argv)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(config))
+        asyncio.run(serve(config, record))
     return 0
 
 
