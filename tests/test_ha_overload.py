@@ -34,11 +34,18 @@ async def test_drops_of_a_streaming_connection_do_not_grow_the_backoff() -> None
         delays = _retry_delays(bus)
         config = ha_config(sim, backoff_initial_s=0.1, backoff_max_s=5.0)
         async with running_client(config, sink, bus=bus, tuning=NEVER_HEALTHY) as client:
-            for drop in range(4):
+            for drop in range(1, 5):
                 seen = len(sink.live)
-                await wait_for(lambda n=seen: len(sink.live) > n + 5, what=f"live events before drop {drop}")
+
+                def streamed(seen: int = seen) -> bool:
+                    return len(sink.live) > seen + 5
+
+                def reconnected(drop: int = drop) -> bool:
+                    return client.connection_info.reconnects == drop
+
+                await wait_for(streamed, what=f"live events before drop {drop}")
                 await sim.drop_connections()
-                await wait_for(lambda d=drop: client.connection_info.reconnects == d + 1, what="reconnect")
+                await wait_for(reconnected, what=f"reconnect {drop}")
     assert len(delays) == 4
     assert all(delay <= 0.1 * 1.15 for delay in delays), delays  # not 0.1, 0.2, 0.4, 0.8
 
