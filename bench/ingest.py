@@ -3,6 +3,10 @@
 Prints, from one run:
   1. sustained events/s committed to SQLite at the simulator's maximum rate, next to the ceiling
      measured on the same streams with the same websockets library (receive + orjson parse only);
+     the overload phase: what is stored while more is offered than this process can take (HA, the
+     simulator, drops a client that falls behind; it reconnects and back-fills), as a ratio to the
+     rate sustained without overload, with reconnects and the events lost (the store compared with
+     what the simulators record they fired, after generation pauses and the gaps close);
   2. time_fired -> committed latency p50/p99 at 1,000 events/s (default storage config, and with
      a short flush interval for comparison);
   3. bytes on disk per stored event for the demo home mix (from run 1's database).
@@ -21,6 +25,8 @@ import argparse
 import asyncio
 import json
 import os
+import signal
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -29,6 +35,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,13 +48,17 @@ sys.path.insert(0, str(ROOT))
 from core.bus import Bus, Topic  # noqa: E402
 from core.config import HomeAssistantConfig, StorageConfig  # noqa: E402
 from core.ha.client import ClientTuning, HAClient  # noqa: E402
-from core.models import EnrichedEvent  # noqa: E402
+from core.models import EnrichedEvent, EventSource  # noqa: E402
 from core.pipeline import Pipeline, RegistryCache  # noqa: E402
 from core.store import EventStore  # noqa: E402
 
 TOKEN = "bench-token"
 MAX_SIM_RATE = 20_000.0
 WARMUP_S = 2.0
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+RECOVER_MAX_S = 180.0
+MAX_PROBES = 10
+MIN_PROBE_RATE = 250.0  # per simulator  # after an overload phase: how long the gaps may take to close
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -89,13 +100,22 @@ def _proc_cpu(pid: int) -> float:
 
 
 @contextmanager
-def simulators(count: int, rate: float) -> Iterator[list[tuple[str, int]]]:
-    """Start `count` simulators (`python -m core.ha.simulator`); yield their (url, pid)."""
+def simulators(
+    count: int, rate: float, *, history_rows: int | None = None, record_dir: Path | None = None
+) -> Iterator[list[tuple[str, int]]]:
+    """Start `count` simulators (`python -m core.ha.simulator`); yield their (url, pid).
+
+    With `record_dir`, each writes every state_changed it fired to record_dir/sim<seed>.tsv when it
+    stops (after this context ends)."""
     procs = []
     try:
         for seed in range(1, count + 1):
             cmd = [sys.executable, "-m", "core.ha.simulator", "--port", "0", "--rate", str(rate)]
             cmd += ["--seed", str(seed), "--token", TOKEN]
+            if history_rows is not None:
+                cmd += ["--history-rows", str(history_rows)]
+            if record_dir is not None:
+                cmd += ["--record", str(record_dir / f"sim{seed}.tsv")]
             proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
             procs.append(proc)
         urls = []
@@ -108,7 +128,7 @@ def simulators(count: int, rate: float) -> Iterator[list[tuple[str, int]]]:
         for proc in procs:
             proc.terminate()
         for proc in procs:
-            proc.wait(10)
+            proc.wait(60)  # a recording simulator writes its record first
 
 
 class CpuMeter:
@@ -176,30 +196,68 @@ class Headless:
     bus: Bus
 
 
+class OneHA:
+    """The pipeline as one HAClient sees it, remembering the newest event time it delivered.
+
+    The app stores one HA per store; the bench feeds several simulators into one store, where the
+    store's newest event may be another simulator's, which would start this client's back-fill too
+    late. So each client's "last stored" is the newest time it delivered (the client waits for
+    storage to catch up before it reconnects, so delivered is stored by then)."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self._pipeline = pipeline
+        self._newest_iso = ""  # live events and states: one format and zone, string order is time order
+        self._newest_lu = 0.0  # history rows: float seconds
+
+    def submit(self, event: Any, source: EventSource = EventSource.LIVE) -> None:
+        fired = event.get("time_fired") if type(event) is dict else None
+        if type(fired) is str and fired > self._newest_iso:
+            self._newest_iso = fired
+        self._pipeline.submit(event, source)
+
+    def submit_state(self, state: Any, source: EventSource) -> None:
+        updated = state.get("last_updated") if type(state) is dict else None
+        if type(updated) is str and updated > self._newest_iso:
+            self._newest_iso = updated
+        self._pipeline.submit_state(state, source)
+
+    def submit_history_row(
+        self, entity_id: str, row: Any, source: EventSource = EventSource.BACKFILL
+    ) -> None:
+        lu = row.get("lu") if type(row) is dict else None
+        if type(lu) is float and lu > self._newest_lu:
+            self._newest_lu = lu
+        self._pipeline.submit_history_row(entity_id, row, source)
+
+    async def flush(self) -> None:
+        await self._pipeline.flush()
+
+    async def last_stored(self) -> datetime | None:
+        times = [datetime.fromisoformat(self._newest_iso)] if self._newest_iso else []
+        if self._newest_lu:
+            times.append(datetime.fromtimestamp(self._newest_lu, UTC))
+        return max(times, default=None)
+
+
 @asynccontextmanager
 async def headless(
-    sims: list[tuple[str, int]], data_dir: Path, storage: StorageConfig
+    sims: list[tuple[str, int]], data_dir: Path, storage: StorageConfig, sync_timeout_s: float = 30.0
 ) -> AsyncIterator[Headless]:
     store = await EventStore.open(data_dir, config=storage, retention=False)
     registry, bus = RegistryCache(), Bus()
     pipeline = Pipeline(storage, store, registry, bus)
     await pipeline.start()
     tuning = ClientTuning(backfill_delay_s=0.0)
-    clients = [
-        HAClient(
-            HomeAssistantConfig(url=url, token=TOKEN),
-            pipeline,
-            registry,
-            bus,
-            store.queries.last_time_fired,
-            tuning=tuning,
-        )
-        for url, _ in sims
-    ]
+    clients = []
+    for url, _ in sims:
+        sink = OneHA(pipeline) if len(sims) > 1 else pipeline
+        last_stored = sink.last_stored if isinstance(sink, OneHA) else store.queries.last_time_fired
+        config = HomeAssistantConfig(url=url, token=TOKEN)
+        clients.append(HAClient(config, sink, registry, bus, last_stored, tuning=tuning))
     for client in clients:
         await client.start()
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + sync_timeout_s
         # Under overload HA (the simulator) may drop a client before it ever syncs: measure anyway,
         # the phase then reports the reconnects and does not count as keeping up.
         while not all(c.connection_info.synced for c in clients) and time.monotonic() < deadline:
@@ -224,21 +282,105 @@ async def run_throughput(sims: list[tuple[str, int]], duration: float, data_dir:
     storage = StorageConfig(data_dir=str(data_dir))
     async with headless(sims, data_dir, storage) as h:
         await asyncio.sleep(WARMUP_S)
-        stored0, received0, meter = h.pipeline.stats.stored, _received(h), CpuMeter([pid for _, pid in sims])
-        await asyncio.sleep(duration)
-        seconds, cpu_self, cpu_sims = meter.read()
-        phase = Phase(
-            "HAClient + Pipeline + SQLite", seconds, h.pipeline.stats.stored - stored0,
-            _received(h) - received0, cpu_self, cpu_sims, _backlog(h),
-        )  # fmt: skip
-        phase.extra = {
-            "reconnects": sum(c.connection_info.reconnects for c in h.clients),
-            "spilled": h.pipeline.stats.spilled,
-            "duplicates": h.pipeline.stats.duplicates,
-            "rejected": h.pipeline.stats.rejected,
-            "batches": h.pipeline.stats.batches,
-        }
+        return await _measure(h, sims, duration, "HAClient + Pipeline + SQLite")
+
+
+def _reconnects(h: Headless) -> int:
+    return sum(c.connection_info.reconnects for c in h.clients)
+
+
+async def _measure(h: Headless, sims: list[tuple[str, int]], duration: float, name: str) -> Phase:
+    """Committed events (live and back-filled, duplicates not counted) over `duration` from now."""
+    stored0, received0, meter = h.pipeline.stats.stored, _received(h), CpuMeter([pid for _, pid in sims])
+    reconnects0, duplicates0 = _reconnects(h), h.pipeline.stats.duplicates
+    await asyncio.sleep(duration)
+    seconds, cpu_self, cpu_sims = meter.read()
+    phase = Phase(
+        name, seconds, h.pipeline.stats.stored - stored0,
+        _received(h) - received0, cpu_self, cpu_sims, _backlog(h),
+    )  # fmt: skip
+    phase.extra = {
+        "reconnects": _reconnects(h) - reconnects0,
+        "spilled": h.pipeline.stats.spilled,
+        "duplicates": h.pipeline.stats.duplicates - duplicates0,
+        "rejected": h.pipeline.stats.rejected,
+        "batches": h.pipeline.stats.batches,
+    }
     return phase
+
+
+# -- phase 1b: overload ---------------------------------------------------------------------------
+
+
+@dataclass
+class Overload:
+    phase: Phase
+    recovered_s: float | None  # after generation paused, until every gap was closed (None: not in time)
+    fired: int  # state_changed events the simulators fired, from their records
+    lost: int  # of those, not in the store
+    lost_examples: list[str]
+
+
+async def run_overload(args: argparse.Namespace, duration: float, tmp: Path) -> Overload:
+    """The full offered rate on fresh simulators that record what they fire, then: pause generation,
+    wait until every client's back-fill closed its gaps, and compare the store with the records."""
+    data_dir, record_dir = tmp / "overload", tmp / "records"
+    record_dir.mkdir()
+    history_rows = int(args.rate * (WARMUP_S + duration + 60))  # HA's recorder keeps days; so must this one
+    storage = StorageConfig(data_dir=str(data_dir))
+    with simulators(args.sims, args.rate, history_rows=history_rows, record_dir=record_dir) as sims:
+        async with headless(sims, data_dir, storage, sync_timeout_s=0) as h:
+            await asyncio.sleep(WARMUP_S)
+            phase = await _measure(h, sims, duration, "overload: HAClient + Pipeline + SQLite")
+            for _, pid in sims:
+                os.kill(pid, signal.SIGUSR1)  # the overload ends: generation pauses, gaps can close
+            recovered = await _recover(h)
+            phase.extra["reconnects_total"] = _reconnects(h)
+    fired, lost, examples = compare_with_records(record_dir, data_dir / "events.sqlite3")
+    return Overload(phase, recovered, fired, lost, examples)
+
+
+async def _recover(h: Headless) -> float | None:
+    """Seconds until every client is synced (its back-fill reached its live events) and stored."""
+    start = time.monotonic()
+    while time.monotonic() - start < RECOVER_MAX_S:
+        if all(c.connection_info.synced for c in h.clients):
+            await h.pipeline.flush()
+            return time.monotonic() - start
+        await asyncio.sleep(0.1)
+    return None
+
+
+def _time_us(iso: str) -> int:
+    t = datetime.fromisoformat(iso)
+    return (t - EPOCH) // timedelta(microseconds=1)
+
+
+def compare_with_records(record_dir: Path, db: Path) -> tuple[int, int, list[str]]:
+    """(fired, lost, a few lost ones): every recorded (entity_id, last_updated) must be stored.
+
+    A time may differ by 2 µs: history floats and ISO strings of one instant can round apart."""
+    stored: dict[str, set[int]] = {}
+    conn = sqlite3.connect(db)
+    try:
+        sql = "SELECT e.entity_id, ev.time_us FROM events ev JOIN entity_ids e ON e.id = ev.entity_key"
+        for entity_id, time_us in conn.execute(sql):
+            stored.setdefault(entity_id, set()).add(time_us)
+    finally:
+        conn.close()
+    fired = lost = 0
+    examples: list[str] = []
+    for path in sorted(record_dir.glob("*.tsv")):
+        with path.open(encoding="utf-8") as lines:
+            for line in lines:
+                entity_id, updated = line.rstrip("\n").split("\t")
+                fired += 1
+                us, times = _time_us(updated), stored.get(entity_id, set())
+                if not any(us + d in times for d in (0, -1, 1, -2, 2)):
+                    lost += 1
+                    if len(examples) < 5:
+                        examples.append(f"{path.stem} {entity_id} {updated}")
+    return fired, lost, examples
 
 
 async def run_latency(sims: list[tuple[str, int]], duration: float, data_dir: Path, flush_ms: int) -> Phase:
@@ -299,18 +441,35 @@ def _print(phase: Phase) -> None:
 async def find_sustained(
     args: argparse.Namespace, probe_s: float, data_dir: Path
 ) -> tuple[float, Phase | None]:
-    """Step the offered rate down until the pipeline keeps up (short probes); return that rate."""
-    step = args.rate * 0.125
-    per_sim = args.rate - step  # the full rate was just measured and fell behind
-    while per_sim >= args.rate * 0.25:
+    """Step the offered rate down until the pipeline keeps up (short probes); return that rate.
+
+    Steps of 1/8 of the rate while above half of it, then a quarter less each time (a busy shared
+    machine may sustain only a small fraction), at most MAX_PROBES probes."""
+    per_sim, probes = args.rate, 0
+    while probes < MAX_PROBES:
+        per_sim = per_sim - args.rate * 0.125 if per_sim > args.rate * 0.5 else per_sim * 0.75
+        per_sim = round(per_sim / 50) * 50
+        if per_sim < MIN_PROBE_RATE:
+            break
         with simulators(args.sims, per_sim) as sims:
             probe = await run_throughput(sims, probe_s, data_dir / f"probe{int(per_sim)}")
+        probes += 1
         verdict = "keeps up" if probe.kept_up else "falls behind"
         print(f"  probe {args.sims} x {per_sim:,.0f} ev/s: {probe.rate:,.0f} ev/s stored, {verdict}")
         if probe.kept_up:
             return per_sim, probe
-        per_sim -= step
     return per_sim, None
+
+
+def _print_overload(overload: Overload) -> None:
+    extra = overload.phase.extra
+    recovered = f"{overload.recovered_s:.1f} s" if overload.recovered_s is not None else "(not in time)"
+    print(f"  {'':<40} reconnects {extra['reconnects']} in the window ({extra['reconnects_total']} in all), "
+          f"duplicates skipped {extra['duplicates']:,}")  # fmt: skip
+    print(f"  {'':<40} generation paused: every gap closed after {recovered}; "
+          f"lost {overload.lost:,} of {overload.fired:,} events fired (the simulators' records)")  # fmt: skip
+    for example in overload.lost_examples:
+        print(f"  {'':<40} lost: {example}")
 
 
 async def throughput_section(args: argparse.Namespace, duration: float, tmp: Path) -> dict[str, Any]:
@@ -321,10 +480,13 @@ async def throughput_section(args: argparse.Namespace, duration: float, tmp: Pat
     with simulators(args.sims, args.rate) as sims:
         ceiling = await run_ceiling(sims, duration)
         _print(ceiling)
-        at_max = await run_throughput(sims, duration, tmp / "max")
-        _print(at_max)
+    overload = await run_overload(args, duration, tmp)
+    at_max = overload.phase
+    _print(at_max)
+    _print_overload(overload)
+    overloaded = not at_max.kept_up
     best, sustained = at_max, at_max
-    if not at_max.kept_up and not args.no_search:
+    if overloaded and not args.no_search:
         per_sim, probe = await find_sustained(args, max(8.0, duration / 6), tmp)
         if probe is not None:
             with simulators(args.sims, per_sim) as sims:
@@ -337,7 +499,19 @@ async def throughput_section(args: argparse.Namespace, duration: float, tmp: Pat
     print(f"  ceiling capacity: {ceiling.per_core:,.0f} ev/s per core (it used {ceiling.cpu_self:.2f} cores)")
     print(f"  sustained {best.rate:,.0f} ev/s; ratio to the measured ceiling {ratio_rate:.2f}, "
           f"to the ceiling's one-core capacity {ratio_core:.2f}")  # fmt: skip
-    size, rows, per_event = bytes_per_event(tmp / ("sustained" if best is not at_max else "max"))
+    overload_ratio = at_max.rate / best.rate if best.rate and best is not at_max else float("nan")
+    per_core_ratio = at_max.per_core / best.per_core if best.per_core and best is not at_max else float("nan")
+    if not overloaded:
+        print(f"  overload: none, the pipeline kept up with {offered:,.0f} ev/s offered")
+    elif best is at_max:
+        print("  overload: no offered rate kept up (see the probes); no sustained figure to compare with")
+    else:
+        print(f"  overload: stored {at_max.rate:,.0f} ev/s with {offered:,.0f} offered vs {best.rate:,.0f} "
+              f"sustained without overload: ratio {overload_ratio:.2f} (target >= 0.80); "
+              f"lost {overload.lost:,} of {overload.fired:,}")  # fmt: skip
+        print(f"  {'':<10}per CPU-second of this process: {at_max.per_core:,.0f} vs {best.per_core:,.0f} "
+              f"ev/s, ratio {per_core_ratio:.2f} (how much work overload wastes)")  # fmt: skip
+    size, rows, per_event = bytes_per_event(tmp / ("sustained" if best is not at_max else "overload"))
     print(f"3. disk: {size / 1e6:,.1f} MB for {rows:,} events = {per_event:,.1f} bytes/event")
     return {
         "ceiling": ceiling.summary(),
@@ -345,6 +519,17 @@ async def throughput_section(args: argparse.Namespace, duration: float, tmp: Pat
         "sustained": best.summary(),
         "ratio_to_ceiling_rate": ratio_rate,
         "ratio_to_ceiling_per_core": ratio_core,
+        "overload": {
+            "stored_rate": at_max.rate,
+            "sustained_rate": best.rate,
+            "ratio": overload_ratio,
+            "per_core_ratio": per_core_ratio,
+            "overloaded": overloaded,
+            "reconnects": at_max.extra["reconnects"],
+            "recovered_s": overload.recovered_s,
+            "fired": overload.fired,
+            "lost": overload.lost,
+        },
         "disk": {"bytes": size, "events": rows, "bytes_per_event": per_event},
     }
 
