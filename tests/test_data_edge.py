@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import json
 import sqlite3
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from core.pipeline.validate import epoch_us_of
 from core.store.codec import parse_time_us
 from core.store.export import export_events
 from core.store.store import DB_FILENAME
+from tests.api_live import start_live
 from tests.test_pipeline import until
 from tests.test_pipeline_support import T0, close_all, demo_registry, make_event, make_pipeline
 
@@ -162,3 +165,33 @@ async def test_read_paths_survive_a_bad_row_already_in_the_store(tmp_path: Path)
     out = io.StringIO()
     assert await export_events(tmp_path, out, None, None, None) == 8
     assert len(out.getvalue().splitlines()) == 8
+
+
+def test_api_and_the_export_command_survive_a_bad_row(tmp_path: Path) -> None:
+    live = start_live(tmp_path, rate=50.0)
+    try:
+        live.wait_stored(100)
+        live.call_soon(live.runtime.simulator.pause)
+        live.flush()
+        db = tmp_path / "data" / DB_FILENAME
+        _insert_bad_rows(db)
+        with sqlite3.connect(db) as conn:
+            (entity_id,) = conn.execute(
+                "SELECT m.entity_id FROM events e JOIN entity_ids m ON m.id = e.entity_key WHERE e.id = ?",
+                (10**12,),
+            ).fetchone()
+        page = live.get("/api/v1/events", limit=5)
+        assert page.status_code == 200, page.text
+        assert page.json()["events"][0]["time_fired"].startswith("9999-12-31T23:59:59.999999")
+        entity = live.get(f"/api/entities/{entity_id}")
+        assert entity.status_code == 200, entity.text
+        assert entity.json()["last_event"]["state"] == "bad"
+    finally:
+        live.stop()
+    done = subprocess.run(
+        [sys.executable, "main.py", "export", "--data-dir", str(tmp_path / "data")],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert len(lines) > 100 and sum('"state":"bad"' in line for line in lines) == 3

@@ -31,6 +31,7 @@ log = logging.getLogger("core.ha.client")
 Command = Callable[[dict[str, Any]], Awaitable[Any]]
 Submit = Callable[[Any], object]
 PROBE_ENTITIES = 8  # entities of the first live events the probe asks about
+NOTED_EVENTS = 64  # live events looked at for them (a home where few entities change has fewer)
 PROBE_SPAN = timedelta(seconds=1)  # how far past the first live event the probe looks
 
 
@@ -58,15 +59,17 @@ class CatchUp:
 class LiveMarker:
     """Passes each live event on to `submit`, noting the first one (and a few more entities)."""
 
-    __slots__ = ("_entities", "_submit", "_time_us")
+    __slots__ = ("_entities", "_noting", "_submit", "_time_us")
 
     def __init__(self, submit: Submit) -> None:
         self._submit = submit
         self._time_us: int | None = None
         self._entities: list[str] = []
+        self._noting = NOTED_EVENTS  # after these, each event costs one integer test
 
     def __call__(self, event: Any) -> object:
-        if len(self._entities) < PROBE_ENTITIES:
+        if self._noting:
+            self._noting -= 1
             self._note(event)
         return self._submit(event)
 
@@ -82,6 +85,8 @@ class LiveMarker:
             self._time_us = fired
         if entity_id not in self._entities:
             self._entities.append(entity_id)
+            if len(self._entities) >= PROBE_ENTITIES:
+                self._noting = 0
 
     @property
     def first(self) -> FirstLive | None:
