@@ -25,9 +25,9 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from core.ha.redact import RedactingLogger, redact
-from core.tls import CertificateFileError, explain_rejection, ssl_context
 from core.models import JsonDict
 from core.ratelog import RateLimitedLog
+from core.tls import CertificateFileError, explain_rejection, ssl_context
 
 log = logging.getLogger(__name__)
 
