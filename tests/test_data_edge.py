@@ -13,11 +13,12 @@ from pathlib import Path
 
 from core.config import StorageConfig
 from core.engine import EngineState
-from core.health import Health, engine_health
+from core.health import Health, derive_health
 from core.models import EventSource
 from core.pipeline.enrich import RowBuilder
 from core.pipeline.pipeline import QUARANTINE_FILENAME
 from core.pipeline.registry import RegistryCache
+from core.pipeline.spec import SPEC as PIPELINE_SPEC
 from core.pipeline.spill import SpillFile
 from core.pipeline.validate import epoch_us_of
 from core.store.codec import parse_time_us
@@ -125,7 +126,7 @@ async def test_pipeline_fails_when_events_arrive_but_are_not_stored(tmp_path: Pa
         await until(lambda: pipeline.stats.write_errors >= 1)
         status = pipeline.status()
         assert status.state == EngineState.FAILED and "1 events not stored" in status.detail
-        assert engine_health(status) == Health.UNHEALTHY
+        assert derive_health([status], [PIPELINE_SPEC]).status == Health.UNHEALTHY
     finally:
         pipeline.failed_after_s = 1e9
         await pipeline.stop()
