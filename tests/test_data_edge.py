@@ -172,7 +172,9 @@ def test_api_and_the_export_command_survive_a_bad_row(tmp_path: Path) -> None:
     live = start_live(tmp_path, rate=50.0)
     try:
         live.wait_stored(100)
-        live.call_soon(live.runtime.simulator.pause)
+        simulator = live.runtime.simulator
+        assert simulator is not None
+        live.call_soon(simulator.pause)
         live.flush()
         db = tmp_path / "data" / DB_FILENAME
         _insert_bad_rows(db)
