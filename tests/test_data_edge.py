@@ -198,3 +198,22 @@ def test_api_and_the_export_command_survive_a_bad_row(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     lines = done.stdout.splitlines()
     assert len(lines) > 100 and sum('"state":"bad"' in line for line in lines) == 3
+
+
+async def test_a_writer_task_ended_by_a_bug_makes_the_pipeline_failed(tmp_path: Path) -> None:
+    pipeline, store, _ = await make_pipeline(tmp_path)
+
+    def bug(*_: object) -> None:
+        raise RuntimeError("a bug after the commit")
+
+    try:
+        pipeline._committed = bug  # type: ignore[method-assign,assignment]
+        pipeline.submit(make_event("sensor.kitchen_temp", "1", T0))
+        await until(lambda: any(t.done() for t in pipeline._tasks))
+        status = pipeline.status()
+        assert status.state == EngineState.FAILED and "pipeline-writer stopped" in status.detail
+    finally:
+        for task in pipeline._tasks:
+            task.cancel()
+        pipeline._tasks = []
+        await store.close()

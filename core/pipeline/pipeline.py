@@ -387,8 +387,12 @@ class Pipeline:
         s = self.stats
         self._refresh_depths()
         failing_s = 0.0 if self._failing_since is None else time.monotonic() - self._failing_since
+        dead = next((t for t in self._tasks if t.done() and not self._stopping), None)
         if not self._tasks:
             state, detail = EngineState.STOPPED, ""
+        elif dead is not None:  # a bug ended it: nothing submitted from now on would be stored
+            error = dead.exception() if not dead.cancelled() else None
+            state, detail = EngineState.FAILED, f"{dead.get_name()} stopped: {error!r}"
         elif failing_s >= self.failed_after_s and (
             waiting := s.queue_depth + s.spill_pending + self._in_flight
         ):
