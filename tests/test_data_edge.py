@@ -217,3 +217,31 @@ async def test_a_writer_task_ended_by_a_bug_makes_the_pipeline_failed(tmp_path: 
             task.cancel()
         pipeline._tasks = []
         await store.close()
+
+
+async def test_a_backfilled_copy_1_us_off_the_live_event_is_the_same_event(tmp_path: Path) -> None:
+    # Whatever converts a history float, the store must not keep one change twice: the same entity
+    # and state within 2 µs is the same event (back-fill and snapshot rows; live rows come first).
+    pipeline, store, _ = await make_pipeline(tmp_path)
+    t0_us = parse_time_us(T0.isoformat())
+    try:
+        pipeline.submit(make_event("sensor.kitchen_temp", "21.5", T0))
+        await pipeline.flush()
+        for dt_us in (1, -2):  # a committed live row, then the back-filled copy
+            lu = (t0_us + dt_us) / 1e6
+            pipeline.submit_history_row("sensor.kitchen_temp", {"s": "21.5", "lu": lu})
+        await pipeline.flush()
+        # The same within one batch: live and back-fill copies committed together.
+        t1 = T0 + timedelta(seconds=5)
+        pipeline.submit(make_event("sensor.kitchen_temp", "22", t1))
+        pipeline.submit_history_row("sensor.kitchen_temp", {"s": "22", "lu": (t0_us + 5_000_001) / 1e6})
+        # A different state 1 µs away, or the same state 3 µs away, is another event.
+        pipeline.submit_history_row("sensor.kitchen_temp", {"s": "23", "lu": (t0_us + 5_000_002) / 1e6})
+        pipeline.submit_history_row("sensor.kitchen_temp", {"s": "22", "lu": (t0_us + 5_000_005) / 1e6})
+        await pipeline.flush()
+        events = await store.queries.last_events("sensor.kitchen_temp")
+        stored = [(e.event.state, e.event.source) for e in events]
+        assert stored == [("22", "backfill"), ("23", "backfill"), ("22", "live"), ("21.5", "live")]
+        assert pipeline.stats.duplicates == 3
+    finally:
+        await close_all(pipeline, store)
