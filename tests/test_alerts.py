@@ -272,3 +272,8 @@ def test_live_auth_rejection_raises_alerts(live: LiveRuntime) -> None:
     body = live.admin_get("/api/v1/alerts", state="open").json()
     assert {"ha_auth_rejected", "ha_disconnected"} <= {a["rule"] for a in body["alerts"]}
     assert [t for t, _ in live.published].count("alert") >= 2
+
+
+def test_backfill_incomplete_and_quarantined_events() -> None:
+    assert fired(Observation(NOW, backfill_unconfirmed=True)) == {"backfill_incomplete"}
+    assert fired(Observation(NOW, events_quarantined=2)) == {"events_quarantined"}
