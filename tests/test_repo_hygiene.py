@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,3 +21,34 @@ def test_no_product_module_is_named_like_a_test() -> None:
         if p.name.startswith("test_") or p.stem.endswith("_test")
     ]
     assert named_like_tests == []
+
+
+def _referring_files() -> list[Path]:
+    files = [p for suffix in (".py", ".spec", ".md") for p in _product_files(suffix)]
+    files += [*(ROOT / "tests").rglob("*.py"), ROOT / "pyproject.toml", ROOT / "Makefile"]
+    return [p for p in files if p.is_file() and p != Path(__file__).resolve()]
+
+
+def test_nothing_points_outside_the_repository() -> None:
+    """The product ships alone: a comment, test or pin that cites a document must cite one in it."""
+    outside = [
+        str(p.relative_to(ROOT))
+        for p in _referring_files()
+        if "shared/docs" in p.read_text() or "shared/fixtures" in p.read_text()
+    ]
+    assert outside == []
+
+
+def test_stack_notes_references_resolve() -> None:
+    """Every mention of the stack notes names docs/stack-notes.md and a section that exists there."""
+    notes = (ROOT / "docs" / "stack-notes.md").read_text()
+    sections = set(re.findall(r"^## (§\d+)", notes, flags=re.MULTILINE))
+    bad: list[str] = []
+    for path in _referring_files():
+        for line in path.read_text().splitlines():
+            if "stack-notes" not in line:
+                continue
+            cited = re.search(r"docs/stack-notes\.md (§\d+)", line)
+            if cited is None or cited.group(1) not in sections:
+                bad.append(f"{path.relative_to(ROOT)}: {line.strip()}")
+    assert bad == []
