@@ -65,8 +65,8 @@ def reply(name: str, msg_id: int) -> dict[str, Any]:
 
 
 def sent(name: str) -> list[dict[str, Any]]:
-    """The client's frames of a session (auth included), token as `<TOKEN>`."""
-    return [frame.json() for frame in session(name) if frame.sent_by_client]
+    """The client's JSON frames of a session (auth included), token as `<TOKEN>`."""
+    return [frame.json() for frame in session(name) if frame.sent_by_client and frame.text.startswith('{"')]
 
 
 def events(name: str, event_type: str = "state_changed") -> list[dict[str, Any]]:
