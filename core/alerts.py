@@ -175,10 +175,9 @@ class AlertEngine:
         store = self.runtime.store
         if store is None or "influxdb" not in self.runtime.engines:
             return 0
-        from core.api.queries_extra import quarantine_count
-
         try:
-            return await quarantine_count(store)
+            count: int = await store.quarantine_count()
+            return count
         except Exception:
             _LOGGER.debug("quarantine count unavailable", exc_info=True)
             return 0
