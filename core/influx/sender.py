@@ -162,13 +162,12 @@ class InfluxSender:
         """Send batches oldest first until a read comes back short; while up to IN_FLIGHT POSTs are
         in flight, the next batch is read and encoded (InfluxDB works on another core meanwhile)."""
         size = self._config.batch_size
-        max_in_flight = IN_FLIGHT if self._reader.can_skip else 1
         in_flight: deque[asyncio.Task[Delivery]] = deque()
         last_id: int | None = None
         more = True
         try:
             while more or in_flight:
-                if more and len(in_flight) < max_in_flight:
+                if more and len(in_flight) < IN_FLIGHT:
                     batch = await self._reader.read(size, last_id)
                     more = len(batch) == size
                     if batch:
