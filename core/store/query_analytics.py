@@ -295,12 +295,11 @@ def duration_rows(
     """(entity_id, state the entity was in, how long in ms, event id, time_us), at most `cap` rows."""
     terms = ["e.time_us >= ?", "e.time_us < ?", "e.duration_ms IS NOT NULL"]
     params: list[Any] = [start_us, end_us]
-    if entity_id is not None:
-        terms.append("e.entity_key = (SELECT id FROM entity_ids WHERE entity_id = ?)")
-        params.append(entity_id)
-    if domain is not None:
-        terms.append("+e.entity_key IN (SELECT id FROM entity_ids WHERE domain = ?)")
-        params.append(domain)
+    filters = (
+        ("e.entity_key = (SELECT id FROM entity_ids WHERE entity_id = ?)", entity_id),
+        ("+e.entity_key IN (SELECT id FROM entity_ids WHERE domain = ?)", domain),
+    )
+    add_filters(terms, params, filters)
     sql = (
         "SELECT m.entity_id, e.old_state, e.duration_ms, e.id, e.time_us FROM events e "
         f"JOIN entity_ids m ON m.id = e.entity_key WHERE {' AND '.join(terms)} LIMIT ?"

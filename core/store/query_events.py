@@ -13,6 +13,7 @@ from typing import Any
 from core.store.codec import SOURCE_CODES, encode_context, ulid_time_ms
 from core.store.decode import EVENT_COLUMNS, EVENT_FROM, Lookups, decode_events
 from core.store.query_types import EventFilter, EventPage, StoredEvent
+from core.store.sql_filters import add_filters
 
 # A context's events are looked for from its ULID time to this much later: an automation's
 # state changes follow its trigger within seconds, a long script within hours.
@@ -105,12 +106,7 @@ def page(
     if built is None:
         return EventPage([], None)
     terms, params = built
-    if start_us is not None:
-        terms.append("e.time_us >= ?")
-        params.append(start_us)
-    if end_us is not None:
-        terms.append("e.time_us < ?")
-        params.append(end_us)
+    add_filters(terms, params, (("e.time_us >= ?", start_us), ("e.time_us < ?", end_us)))
     if cursor is not None:
         t, i = (int(x) for x in cursor.split(":"))
         op = ">" if ascending else "<"
