@@ -10,7 +10,6 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -19,7 +18,6 @@ from core import process_health
 from core.alert_rules import AlertThresholds, Observation, evaluate
 from core.alerts import AlertEngine
 from core.api.prom import ApiMetrics
-from core.bus import Bus
 from core.config import AppConfig, StorageConfig
 from core.metrics import MetricsHistory, MetricsSample
 from core.process_health import LoopLagProbe, ProcessMonitor, read_rss_bytes, rss_source
@@ -186,9 +184,9 @@ def test_loop_lagging_rule() -> None:
 
 @pytest.fixture
 async def lag_engine(tmp_path: Path) -> AsyncIterator[tuple[AlertEngine, MetricsHistory]]:
-    history = MetricsHistory()
-    runtime = SimpleNamespace(data_dir=tmp_path, bus=Bus(), store=None, engines={}, metrics_history=history)
-    engine = AlertEngine(runtime, interval_s=3600, thresholds=AlertThresholds(disk_free_bytes=0))  # type: ignore[arg-type]
+    runtime = Runtime(AppConfig(storage=StorageConfig(data_dir=str(tmp_path))))  # built, not started
+    history = runtime.metrics_history
+    engine = AlertEngine(runtime, interval_s=3600, thresholds=AlertThresholds(disk_free_bytes=0))
     await engine.start()
     try:
         yield engine, history
@@ -213,10 +211,10 @@ async def test_loop_lagging_alert_raises_and_clears_itself(lag_engine: Any) -> N
 # -- Prometheus -----------------------------------------------------------------------------------
 
 
-def test_gauges_are_left_out_until_measured() -> None:
-    history = MetricsHistory()
-    runtime = SimpleNamespace(metrics_history=history, engines={}, statuses=list)
-    metrics = ApiMetrics(runtime)  # type: ignore[arg-type]
+def test_gauges_are_left_out_until_measured(tmp_path: Path) -> None:
+    runtime = Runtime(AppConfig(storage=StorageConfig(data_dir=str(tmp_path))))  # built, not started
+    history = runtime.metrics_history
+    metrics = ApiMetrics(runtime)
     assert b"event_loop_lag" not in metrics.render()
     history.append(sample(NOW, loop_lag_max_ms=5.0, gc_pause_max_ms=0.0))
     text = metrics.render().decode()
