@@ -6,7 +6,7 @@ socket: it parses each frame (a bare object or, after coalesce_messages, an arra
 results and pongs to the future waiting for that id, and events to the handler registered for
 their subscription id. Handlers run synchronously in the reader and must never block.
 
-TLS policy and the wording of certificate failures live in core/ha/tls.py; here a rejected
+TLS policy and the wording of certificate failures live in core/tls.py; here a rejected
 certificate becomes a `TLSProblem` (an HAError, so the client and the Test button show it as is).
 """
 
@@ -25,9 +25,9 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from core.ha.redact import RedactingLogger, redact
-from core.ha.tls import CertificateFileError, explain_rejection, ssl_context
 from core.models import JsonDict
 from core.ratelog import RateLimitedLog
+from core.tls import CertificateFileError, explain_rejection, ssl_context
 
 log = logging.getLogger(__name__)
 

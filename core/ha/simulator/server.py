@@ -157,6 +157,11 @@ class Simulator:
         return self.home.states.events_emitted
 
     @property
+    def connection_count(self) -> int:
+        """WebSocket clients connected now (authenticated or not)."""
+        return len(self._connections)
+
+    @property
     def rate(self) -> float:
         """The current generation rate in events per second."""
         return self._generator.rate
