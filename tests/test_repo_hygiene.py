@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import re
 from pathlib import Path
 
@@ -54,29 +53,3 @@ def test_stack_notes_references_resolve() -> None:
                 bad.append(f"{path.relative_to(ROOT)}: {line.strip()}")
     assert bad == []
 
-
-API_WIRING = {"core/runtime.py", "core/catalogue.py", "core/headless.py", "core/selftest.py"}  # the wiring
-
-
-def _imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(), filename=str(path))
-    found: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
-            found.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return found
-
-
-def test_only_the_wiring_imports_the_api() -> None:
-    """Analytics, alerts and engines read the store's query modules, never the REST API's."""
-    offenders = sorted(
-        str(p.relative_to(ROOT))
-        for p in (ROOT / "core").rglob("*.py")
-        if not p.is_relative_to(ROOT / "core" / "api")
-        and str(p.relative_to(ROOT)) not in API_WIRING
-        and any(name == "core.api" or name.startswith("core.api.") for name in _imports(p))
-    )
-    assert offenders == []
