@@ -52,4 +52,3 @@ def test_stack_notes_references_resolve() -> None:
             if cited is None or cited.group(1) not in sections:
                 bad.append(f"{path.relative_to(ROOT)}: {line.strip()}")
     assert bad == []
-
