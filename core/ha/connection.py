@@ -143,7 +143,7 @@ class HAConnection:
         try:
             ws = await connect(
                 url,
-                compression=None,  # deflate costs 13-24 % CPU on a LAN (perf-limits §2)
+                compression=None,  # deflate costs 13-24 % CPU on a LAN (docs/perf-limits.md §2)
                 max_size=max_size,
                 ping_interval=None,  # liveness is the app-level ping (it also proves HA's loop runs)
                 open_timeout=timeout_s,
