@@ -52,3 +52,14 @@ def test_stack_notes_references_resolve() -> None:
             if cited is None or cited.group(1) not in sections:
                 bad.append(f"{path.relative_to(ROOT)}: {line.strip()}")
     assert bad == []
+
+
+def test_cited_project_documents_exist() -> None:
+    """A comment or test that cites docs/<name>.md cites a file the repository has."""
+    missing = sorted(
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in _referring_files()
+        for name in set(re.findall(r"docs/[\w-]+\.md", path.read_text()))
+        if not (ROOT / name).is_file()
+    )
+    assert missing == []

@@ -39,7 +39,7 @@ from core.models import EnrichedEvent
 log = logging.getLogger(__name__)
 
 ENCODE_CHUNK = 1000  # events encoded between two yields to the loop
-IN_FLIGHT = 2  # POSTs of batch_size points in flight (influxd absorbs ~2x more with 2: docs/perf-limits.md §5)
+IN_FLIGHT = 2  # POSTs of batch_size points in flight (influxd absorbs ~2x more: docs/perf-limits.md §5)
 
 
 class InfluxSender:
