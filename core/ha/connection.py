@@ -289,9 +289,14 @@ class HAConnection:
         if type(msg) is not dict:
             self._unexpected("not a JSON object", msg)
             return
-        kind = msg.get("type")
+        kind, msg_id = msg.get("type"), msg.get("id")
+        if type(msg_id) is not int and kind in ("event", "result", "pong"):
+            # A list id is unhashable (it crashed the reader) and 1.0 would pass for 1: HA only
+            # ever sends integers, so anything else is counted, never routed.
+            self._unexpected("id is not an integer", msg)
+            return
         if kind == "event":
-            handler = self._handlers.get(msg.get("id"))  # type: ignore[arg-type]
+            handler = self._handlers.get(msg_id)  # type: ignore[arg-type]
             if handler is None:
                 self._unexpected("event for an unknown subscription", msg)
                 return
@@ -302,7 +307,7 @@ class HAConnection:
                 self.stats.handler_errors += 1
                 log.exception("HA event handler failed")
         elif kind == "result" or kind == "pong":
-            future = self._pending.pop(msg.get("id"), None)  # type: ignore[arg-type]
+            future = self._pending.pop(msg_id, None)  # type: ignore[arg-type]
             if future is None:
                 self._unexpected("reply to no pending command", msg)
             elif not future.done():
