@@ -184,10 +184,8 @@ class AlertEngine:
         if self.deps.control.engine(INFLUX) is None:
             self._check_failures.pop("influx_quarantine", None)
             return 0
-        from core.api.queries_extra import quarantine_count
-
         try:
-            count = await quarantine_count(self.deps.store)
+            count = await self.deps.store.quarantine_count()
         except Exception as err:  # the check failed: say so (alert + degraded), never "nothing quarantined"
             self._check_failures["influx_quarantine"] = redact(f"{type(err).__name__}: {err}")[:200]
             _LOGGER.warning("alert check failed: quarantine count: %s", err)

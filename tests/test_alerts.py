@@ -19,7 +19,6 @@ from core.alert_rules import AlertThresholds, Observation, evaluate
 from core.alert_store import Alert
 from core.alerts import SPEC as ALERTS
 from core.alerts import AlertEngine
-from core.api.queries_extra import quarantine_count
 from core.bus import Topic
 from core.config import InfluxConfig
 from core.influx.status import InfluxStatus
@@ -233,9 +232,9 @@ async def test_open_alerts_survive_a_restart(tmp_path: Path) -> None:
 async def test_quarantine_count_reads_the_store(tmp_path: Path) -> None:
     store = await EventStore.open(tmp_path, retention=False)
     try:
-        assert await quarantine_count(store) == 0
+        assert await store.quarantine_count() == 0
         await store.quarantine([1, 2, 3], "field type conflict")
-        assert await quarantine_count(store) == 3
+        assert await store.quarantine_count() == 3
     finally:
         await store.close()
 

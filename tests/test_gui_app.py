@@ -1,7 +1,7 @@
 """The GUI on a real, simulator-backed runtime (demo home at ~50 events/s): every tab shows what the
 runtime and the store really hold, and the window's actions reach the runtime.
 
-Async tests run on the qasync loop (stack-notes pattern A): they await futures, never qtbot.wait.
+Async tests run on the qasync loop (docs/stack-notes.md §3, pattern A): they await futures, never qtbot.wait.
 """
 
 from __future__ import annotations
