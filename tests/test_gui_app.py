@@ -18,8 +18,8 @@ import pytest
 from app import fmt, theme
 from app.models.rows_model import ROW_ROLE
 from app.tabs.dependencies_tab import build_flow
-from core.alert_rules import AlertThresholds
 from core.alerts import SPEC as ALERTS
+from core.alerts.rules import AlertThresholds
 from core.api import SPEC as API
 from core.ha import SPEC as HA_CLIENT
 from core.logs import correlation_scope
