@@ -37,6 +37,10 @@ def parse_args(argv: list[str] | None = None) -> tuple[SimulatorConfig, str | No
         "--history-rows", type=int, default=SimulatorConfig.history_rows, help="recorder rows kept in total"
     )
     parser.add_argument("--record", metavar="FILE", help="at exit, write every fired state_changed here")
+    parser.add_argument(
+        "--recorder-lag", type=float, default=0.0, metavar="S",
+        help="history shows rows only S seconds late (a recorder behind under load)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     _check_tls(args.tls_cert, args.tls_key)
     return SimulatorConfig(
@@ -50,6 +54,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[SimulatorConfig, str | No
         tls_key=args.tls_key,
         history_rows=args.history_rows,
         record=bool(args.record),
+        recorder_lag=max(0.0, args.recorder_lag),
     ), args.record
 
 
