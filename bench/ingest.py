@@ -148,6 +148,36 @@ class CpuMeter:
         )
 
 
+class IdleMeter:
+    """Share of wall time the event loop waited in select() with nothing to do.
+
+    On a shared machine a low stored rate has two causes: this process was busy but got little
+    CPU (others ran), or it sat idle (waiting on a reconnect, say). Only the second is ours."""
+
+    def __init__(self) -> None:
+        self._selector: Any = getattr(asyncio.get_running_loop(), "_selector", None)
+        self._idle = 0.0
+        self._t0 = time.perf_counter()
+        self._select = None
+        if self._selector is not None:
+            self._select = self._selector.select
+            self._selector.select = self._timed
+
+    def _timed(self, timeout: float | None = None) -> Any:
+        assert self._select is not None
+        t = time.perf_counter()
+        try:
+            return self._select(timeout)
+        finally:
+            self._idle += time.perf_counter() - t
+
+    def read(self) -> float:
+        """The idle share since construction; stops measuring."""
+        if self._selector is not None:
+            self._selector.select = self._select
+        return self._idle / (time.perf_counter() - self._t0)
+
+
 # -- phase 1a: the ceiling ------------------------------------------------------------------------
 
 
@@ -292,9 +322,10 @@ def _reconnects(h: Headless) -> int:
 async def _measure(h: Headless, sims: list[tuple[str, int]], duration: float, name: str) -> Phase:
     """Committed events (live and back-filled, duplicates not counted) over `duration` from now."""
     stored0, received0, meter = h.pipeline.stats.stored, _received(h), CpuMeter([pid for _, pid in sims])
-    reconnects0, duplicates0 = _reconnects(h), h.pipeline.stats.duplicates
+    reconnects0, duplicates0, idle = _reconnects(h), h.pipeline.stats.duplicates, IdleMeter()
     await asyncio.sleep(duration)
     seconds, cpu_self, cpu_sims = meter.read()
+    loop_idle = idle.read()
     phase = Phase(
         name, seconds, h.pipeline.stats.stored - stored0,
         _received(h) - received0, cpu_self, cpu_sims, _backlog(h),
@@ -305,6 +336,7 @@ async def _measure(h: Headless, sims: list[tuple[str, int]], duration: float, na
         "duplicates": h.pipeline.stats.duplicates - duplicates0,
         "rejected": h.pipeline.stats.rejected,
         "batches": h.pipeline.stats.batches,
+        "loop_idle": round(loop_idle, 3),
     }
     return phase
 
@@ -465,7 +497,7 @@ def _print_overload(overload: Overload) -> None:
     extra = overload.phase.extra
     recovered = f"{overload.recovered_s:.1f} s" if overload.recovered_s is not None else "(not in time)"
     print(f"  {'':<40} reconnects {extra['reconnects']} in the window ({extra['reconnects_total']} in all), "
-          f"duplicates skipped {extra['duplicates']:,}")  # fmt: skip
+          f"duplicates skipped {extra['duplicates']:,}, loop idle {extra['loop_idle']:.0%}")  # fmt: skip
     print(f"  {'':<40} generation paused: every gap closed after {recovered}; "
           f"lost {overload.lost:,} of {overload.fired:,} events fired (the simulators' records)")  # fmt: skip
     for example in overload.lost_examples:
@@ -510,7 +542,8 @@ async def throughput_section(args: argparse.Namespace, duration: float, tmp: Pat
               f"sustained without overload: ratio {overload_ratio:.2f} (target >= 0.80); "
               f"lost {overload.lost:,} of {overload.fired:,}")  # fmt: skip
         print(f"  {'':<10}per CPU-second of this process: {at_max.per_core:,.0f} vs {best.per_core:,.0f} "
-              f"ev/s, ratio {per_core_ratio:.2f} (how much work overload wastes)")  # fmt: skip
+              f"ev/s, ratio {per_core_ratio:.2f} (below 1: work overload wastes); loop idle "
+              f"{at_max.extra['loop_idle']:.0%} vs {best.extra['loop_idle']:.0%}")  # fmt: skip
     size, rows, per_event = bytes_per_event(tmp / ("sustained" if best is not at_max else "overload"))
     print(f"3. disk: {size / 1e6:,.1f} MB for {rows:,} events = {per_event:,.1f} bytes/event")
     return {
@@ -524,6 +557,7 @@ async def throughput_section(args: argparse.Namespace, duration: float, tmp: Pat
             "sustained_rate": best.rate,
             "ratio": overload_ratio,
             "per_core_ratio": per_core_ratio,
+            "loop_idle": at_max.extra["loop_idle"],
             "overloaded": overloaded,
             "reconnects": at_max.extra["reconnects"],
             "recovered_s": overload.recovered_s,
