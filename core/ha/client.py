@@ -209,10 +209,13 @@ class HAClient:
         if streamed and not auth_failed:
             # HA ended a connection that was delivering events: it dropped us for falling behind
             # (its back-pressure limit) or restarted. Waiting longer each time only widens the gap
-            # the back-fill must close, so start again at the initial delay (see _catch_up).
+            # the back-fill must close, so start again at the initial delay, and come back as soon
+            # as storage has caught up (see _catch_up): time spent idle here is capacity lost.
             self._backoff.reset()
         floor = self._tuning.auth_retry_floor_s if auth_failed else 0.0
         delay = self._backoff.next_delay(floor)
+        if streamed and not auth_failed:
+            delay = min(delay, self._tuning.reconnect_after_drop_s)
         self._errors += 1
         self._last_error_at = time.time()
         if self._info.state == ConnState.CONNECTED:

@@ -68,6 +68,7 @@ class ClientTuning:
     # After HA dropped a connection that was delivering events, wait (at most this long) for
     # storage to commit what it delivered before reconnecting.
     reconnect_catch_up_s: float = 30.0
+    reconnect_after_drop_s: float = 0.2  # and at least this long (at most the backoff's initial delay)
     # How long a back-fill waits for HA's recorder to write up to the first live event (then it
     # fills what there is and says the gap may be incomplete), and how often it asks.
     backfill_catchup_max_s: float = 120.0
