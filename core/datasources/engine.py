@@ -1,0 +1,367 @@
+"""The data sources engine: one task per source fetching on its own schedule, a breaker each, the
+last data in memory and in sources.db. Nothing here is ever awaited by the ingest path: a provider
+that hangs or fails only changes that source's status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from core.config import DataSourcesConfig
+from core.datasources.cache import SeriesCache
+from core.datasources.choice import Choice, base_url, choose, provider_for
+from core.datasources.model import (
+    Fetched,
+    Location,
+    NotPublished,
+    ProviderError,
+    RateLimited,
+    Source,
+    SourceState,
+    SourceStatus,
+)
+from core.datasources.providers.base import FetchContext, Provider
+from core.datasources.schedule import Breaker, Tuning, jittered, next_price_fetch
+from core.datasources.store import SOURCES_DB, SourcesStore
+from core.engine import EngineState, EngineStatus
+from core.logs import redact
+from core.slots import SeriesKind, Slot
+
+_LOGGER = logging.getLogger("core.datasources")
+KEEP_IN_MEMORY = timedelta(days=2)  # history the tab and the energy engine read; the rest is in SQLite
+RETENTION_EVERY_S = 6 * 3600.0
+KIND_SOURCE: dict[SeriesKind, Source] = {
+    SeriesKind.PRICE: Source.PRICES,
+    SeriesKind.CARBON: Source.CARBON,
+    SeriesKind.TEMPERATURE: Source.WEATHER,
+    SeriesKind.HUMIDITY: Source.WEATHER,
+    SeriesKind.WIND_SPEED: Source.WEATHER,
+    SeriesKind.PRECIPITATION: Source.WEATHER,
+    SeriesKind.AQI: Source.AIR_QUALITY,
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(slots=True)
+class Runner:
+    """One source's provider, schedule and cache."""
+
+    choice: Choice
+    provider: Provider | None
+    breaker: Breaker
+    cache: SeriesCache = field(default_factory=SeriesCache)
+    next_fetch: datetime | None = None
+    last_success: datetime | None = None
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+    waiting: str | None = None  # "not published yet" message
+    rate_limited_until: datetime | None = None
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task[None] | None = None
+    fetching: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class DataSourcesEngine:
+    name = "data_sources"
+
+    def __init__(
+        self,
+        settings: DataSourcesConfig,
+        data_dir: Path,
+        location: Location | None,
+        *,
+        tuning: Tuning | None = None,
+        rng: random.Random | None = None,
+        demo: Any = None,  # a DemoProviderServer the engine starts and stops (simulator mode)
+    ) -> None:
+        self.settings = settings
+        self.location = location
+        self.tuning = tuning or Tuning()
+        self.store = SourcesStore(data_dir / SOURCES_DB)
+        self.demo = demo
+        if demo is not None:  # the demo's provider choices (its URLs are known once it listens)
+            self.settings = settings = demo.settings_for(settings, "")
+        self._rng = rng or random.Random()
+        self._session: aiohttp.ClientSession | None = None
+        self._started_at: float | None = None
+        self._retention_task: asyncio.Task[None] | None = None
+        self._fetches = 0
+        self._failures = 0
+        self.runners: dict[Source, Runner] = {}
+        for source, choice in choose(settings, location).items():
+            self.runners[source] = Runner(choice, provider_for(choice), Breaker(self.tuning, self._rng))
+
+    # -- engine ---------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self.demo is not None:
+            url = await self.demo.start()
+            self.settings = self.demo.settings_for(self.settings, url)
+        await self.store.open()
+        self._session = aiohttp.ClientSession()
+        await self._load_cache()
+        self._started_at = time.time()
+        for source, runner in self.runners.items():
+            if runner.provider is not None:
+                runner.task = asyncio.create_task(self._run(source, runner), name=f"datasource-{source}")
+        self._retention_task = asyncio.create_task(self._retention(), name="datasource-retention")
+        enabled = {s.value: r.choice.provider for s, r in self.runners.items() if r.provider}
+        _LOGGER.info("data sources started: %s", enabled or "none enabled")
+
+    async def stop(self) -> None:
+        tasks = [r.task for r in self.runners.values() if r.task] + [self._retention_task]
+        for task in tasks:
+            if task is not None:
+                task.cancel()
+        for task in tasks:
+            if task is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        for runner in self.runners.values():
+            runner.task = None
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+        await self.store.close()
+        if self.demo is not None:
+            await self.demo.stop()
+        self._started_at = None
+
+    def status(self) -> EngineStatus:
+        statuses = self.source_statuses()
+        enabled = [s for s in statuses if s.enabled]
+        bad = [
+            s for s in enabled if s.state in (SourceState.ERROR, SourceState.STALE, SourceState.RATE_LIMITED)
+        ]
+        running = self._started_at is not None
+        state = EngineState.STOPPED if not running else EngineState.DEGRADED if bad else EngineState.RUNNING
+        detail = ", ".join(f"{s.source.value} {s.state.value}" for s in enabled) or "no source enabled"
+        last = max(
+            (s for s in bad if s.last_error_at), key=lambda s: s.last_error_at or utcnow(), default=None
+        )
+        return EngineStatus(
+            self.name,
+            state,
+            detail=detail,
+            started_at=self._started_at,
+            last_error=None if last is None else f"{last.source.value}: {last.last_error}",
+            last_error_at=None
+            if last is None or last.last_error_at is None
+            else last.last_error_at.timestamp(),
+            errors=self._failures,
+            counters={"fetches": self._fetches, "failures": self._failures},
+        )
+
+    # -- reads (from memory; never wait on a provider) --------------------------------------------
+
+    def slots(self, kind: SeriesKind, start: datetime, end: datetime) -> Sequence[Slot]:
+        """SlotSource for the energy engine: the cached slots of `kind` overlapping [start, end)."""
+        return self.series(KIND_SOURCE[kind], kind.value, start, end)
+
+    def series(self, source: Source, name: str, start: datetime, end: datetime) -> list[Slot]:
+        runner = self.runners.get(source)
+        return [] if runner is None else runner.cache.window(name, start, end)
+
+    def series_names(self, source: Source) -> list[str]:
+        runner = self.runners.get(source)
+        return [] if runner is None else sorted(runner.cache.series)
+
+    def labels(self, source: Source, name: str) -> dict[datetime, str]:
+        runner = self.runners.get(source)
+        return {} if runner is None else dict(runner.cache.labels.get(name, {}))
+
+    def current(self, source: Source) -> dict[str, Any]:
+        runner = self.runners.get(source)
+        return {} if runner is None else dict(runner.cache.current)
+
+    async def history(self, source: Source, name: str, start: datetime, end: datetime) -> list[Slot]:
+        """Older than memory holds: from sources.db."""
+        return await self.store.range(source, name, start, end)
+
+    def source_statuses(self) -> list[SourceStatus]:
+        return [self.source_status(s) for s in Source]
+
+    def source_status(self, source: Source) -> SourceStatus:
+        runner = self.runners[source]
+        now = utcnow()
+        has_data = runner.cache.slot_count > 0 or bool(runner.cache.current)
+        limited = (
+            runner.rate_limited_until
+            if runner.rate_limited_until and runner.rate_limited_until > now
+            else None
+        )
+        if runner.provider is None:
+            state, detail = SourceState.DISABLED, runner.choice.reason
+        elif limited is not None:
+            state, detail = SourceState.RATE_LIMITED, "rate limited by the provider"
+        elif runner.last_error is not None:
+            state = SourceState.STALE if has_data else SourceState.ERROR
+            detail = "showing cached data" if has_data else "no data"
+        elif runner.waiting is not None:
+            state, detail = SourceState.WAITING, runner.waiting
+        elif runner.last_success is not None:
+            state, detail = SourceState.OK, runner.choice.reason
+        else:
+            state, detail = SourceState.NEVER, "first fetch pending"
+        if self.demo is not None and runner.provider is not None:
+            detail = f"{detail}; demo server (simulated values)"
+        covered = max((s[-1].end for s in runner.cache.series.values() if s), default=None)
+        return SourceStatus(
+            source=source,
+            provider=runner.choice.provider,
+            enabled=runner.provider is not None,
+            state=state,
+            detail=detail,
+            last_success=runner.last_success,
+            data_age_s=None if runner.last_success is None else (now - runner.last_success).total_seconds(),
+            next_fetch=runner.next_fetch if runner.provider else None,
+            last_error=runner.last_error,
+            last_error_at=runner.last_error_at,
+            rate_limited_until=limited,
+            circuit_open=runner.breaker.is_open(now),
+            failures=runner.breaker.failures,
+            slots=runner.cache.slot_count,
+            covers_until=covered,
+        )
+
+    # -- fetching -------------------------------------------------------------------------------
+
+    async def test(self, source: Source) -> SourceStatus:
+        """The Test button: fetch now (outside the schedule and the breaker) and report."""
+        runner = self.runners[source]
+        if runner.provider is not None:
+            await self._fetch(source, runner)
+        return self.source_status(source)
+
+    def set_location(self, location: Location) -> None:
+        """A location learned after start (Home Assistant's config); takes effect on the next fetch."""
+        self.location = location
+
+    async def _run(self, source: Source, runner: Runner) -> None:
+        while True:
+            now = utcnow()
+            due = runner.next_fetch or now
+            if due > now:
+                runner.wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(runner.wake.wait(), (due - now).total_seconds())
+                if utcnow() < due and not runner.wake.is_set():
+                    continue
+            await self._fetch(source, runner)
+
+    async def _fetch(self, source: Source, runner: Runner) -> None:
+        assert runner.provider is not None and self._session is not None
+        async with runner.fetching:
+            now = utcnow()
+            ctx = FetchContext(
+                self._session,
+                self.location or Location(None, None),
+                self.settings,
+                base_url(runner.provider, self.settings, self.location),
+                now,
+            )
+            self._fetches += 1
+            try:
+                fetched = await runner.provider.fetch(ctx)
+            except ProviderError as err:
+                await self._failed(source, runner, err, now)
+            except Exception as err:  # a parser bug must not kill the source's task
+                _LOGGER.exception("data source %s: unexpected error", source.value)
+                await self._failed(source, runner, ProviderError(f"{type(err).__name__}: {err}"), now)
+            else:
+                await self._succeeded(source, runner, fetched, now)
+
+    async def _succeeded(self, source: Source, runner: Runner, fetched: Fetched, now: datetime) -> None:
+        assert runner.provider is not None
+        runner.cache.merge(fetched)
+        runner.cache.trim(now - KEEP_IN_MEMORY)
+        runner.breaker.success()
+        runner.last_success, runner.last_error, runner.waiting = now, None, None
+        runner.rate_limited_until = None
+        runner.next_fetch = self._next_after_success(runner, now)
+        try:
+            await self.store.save_fetch(source, runner.provider.name, fetched, now.timestamp())
+        except Exception:  # the disk cache is a convenience; the data is in memory
+            _LOGGER.exception("data source %s: could not save to %s", source.value, SOURCES_DB)
+        _LOGGER.debug(
+            "data source %s: %d slots from %s", source.value, fetched.slot_count, runner.provider.name
+        )
+
+    async def _failed(self, source: Source, runner: Runner, err: ProviderError, now: datetime) -> None:
+        assert runner.provider is not None
+        message = redact(str(err))[:300]
+        runner.next_fetch = runner.breaker.failure(err, now)
+        if isinstance(err, NotPublished):
+            runner.waiting = message
+            runner.last_error = None
+        else:
+            self._failures += 1
+            runner.last_error, runner.last_error_at = message, now
+            if isinstance(err, RateLimited):
+                runner.rate_limited_until = runner.next_fetch
+            _LOGGER.warning(
+                "data source %s (%s) failed: %s; next try %s",
+                source.value,
+                runner.provider.name,
+                message,
+                runner.next_fetch.isoformat(timespec="seconds"),
+            )
+        with contextlib.suppress(Exception):
+            await self.store.save_failure(source, runner.provider.name, message, now.timestamp())
+
+    def _next_after_success(self, runner: Runner, now: datetime) -> datetime:
+        assert runner.provider is not None
+        if runner.choice.source is Source.PRICES:
+            when = next_price_fetch(runner.provider.name, runner.cache.covered_until("price"), now)
+            if when is None:  # published time passed, tomorrow still missing: the retry window
+                return now + timedelta(seconds=jittered(self.tuning.price_retry_s, self.tuning, self._rng))
+            # spread installs over 5 minutes after publication
+            return when + timedelta(seconds=self._rng.uniform(0, 300))
+        period = runner.provider.interval.total_seconds()
+        return now + timedelta(seconds=jittered(period, self.tuning, self._rng))
+
+    async def _load_cache(self) -> None:
+        """Serve the last data at once; schedule from the last success, so a restart does not refetch."""
+        states = await self.store.fetch_states()
+        now = utcnow()
+        changed = [s for s, st in states.items() if st.provider != self.runners[s].choice.provider]
+        if changed:
+            await self.store.forget(changed)
+        for source, runner in self.runners.items():
+            state = states.get(source)
+            if state is None or source in changed or runner.provider is None:
+                continue
+            series, labels = await self.store.load(source, now - KEEP_IN_MEMORY)
+            runner.cache.series, runner.cache.labels = series, labels
+            runner.cache.current = dict(state.current)
+            if state.last_success is not None:
+                runner.last_success = datetime.fromtimestamp(state.last_success, UTC)
+                due = self._next_after_success(runner, runner.last_success)
+                runner.next_fetch = due if due > now else now
+            if state.last_error and (state.last_attempt or 0) > (state.last_success or 0):
+                runner.last_error = state.last_error
+                runner.last_error_at = datetime.fromtimestamp(state.last_attempt or 0, UTC)
+
+    async def _retention(self) -> None:
+        while True:
+            try:
+                removed = await self.store.apply_retention(self.settings.retention_days)
+                if removed:
+                    _LOGGER.info("data sources retention: removed %d old slots", removed)
+            except Exception:
+                _LOGGER.exception("data sources retention failed")
+            await asyncio.sleep(RETENTION_EVERY_S)
