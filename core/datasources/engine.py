@@ -251,16 +251,22 @@ class DataSourcesEngine:
         """A location learned after start (Home Assistant's config); takes effect on the next fetch."""
         self.location = location
 
+    def fetch_soon(self, source: Source) -> None:
+        """Fetch this source now, outside its schedule (a location or a key just changed)."""
+        runner = self.runners[source]
+        runner.next_fetch = utcnow()
+        runner.wake.set()
+
     async def _run(self, source: Source, runner: Runner) -> None:
         while True:
             now = utcnow()
             due = runner.next_fetch or now
-            if due > now:
-                runner.wake.clear()
+            if due > now and not runner.wake.is_set():
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(runner.wake.wait(), (due - now).total_seconds())
-                if utcnow() < due and not runner.wake.is_set():
+                if not runner.wake.is_set() and utcnow() < due:
                     continue
+            runner.wake.clear()
             await self._fetch(source, runner)
 
     async def _fetch(self, source: Source, runner: Runner) -> None:
