@@ -9,29 +9,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from core.config import AppConfig, DataSourcesConfig
+from core.config import AppConfig
 from core.datasources.engine import DataSourcesEngine
+from core.datasources.location import DEMO_LOCATION, home_zone_location, resolve_location
 from core.datasources.model import Location
 from core.engine import EngineRole, EngineSpec
 
 if TYPE_CHECKING:
     from core.deps import Deps
 
-# Where the built-in simulator's home is (its get_config answers the same), for the demo.
-DEMO_LOCATION = Location(52.52, 13.4, "DE", "Europe/Berlin", "EUR", origin="demo")
 URL_KEYS = ("weather_url", "air_quality_url", "carbon_url", "prices_url")
-
-
-def resolve_location(settings: DataSourcesConfig, *, demo: bool) -> Location | None:
-    """The config's override when latitude and longitude are both set; the demo home in simulator
-    mode; else None until Home Assistant's location is handed over (`set_location`). A country alone
-    still lets "auto" pick the price and carbon providers."""
-    country = settings.country.strip().upper()
-    if settings.latitude and settings.longitude:
-        return Location(float(settings.latitude), float(settings.longitude), country, origin="config")
-    if demo:
-        return DEMO_LOCATION if not country else Location(52.52, 13.4, country, origin="demo")
-    return Location(None, None, country, origin="config") if country else None
 
 
 def wants_demo(config: AppConfig) -> bool:
@@ -51,7 +38,15 @@ async def build(deps: Deps) -> DataSourcesEngine | None:
 
         demo = DemoProviderServer()
     location = resolve_location(settings, demo=demo is not None)
-    return DataSourcesEngine(settings, deps.data_dir, location, demo=demo)
+    store = deps.store
+
+    async def locate() -> Location | None:
+        return await home_zone_location(store, settings.country)
+
+    needs_ha = location is None or location.latitude is None
+    return DataSourcesEngine(
+        settings, deps.data_dir, location, demo=demo, locate=locate if needs_ha else None
+    )
 
 
 SPEC: EngineSpec[DataSourcesEngine] = EngineSpec(
@@ -64,4 +59,4 @@ SPEC: EngineSpec[DataSourcesEngine] = EngineSpec(
     disabled_detail="turned off (data_sources.enabled)",
 )
 
-__all__ = ["SPEC", "DataSourcesEngine", "Location"]
+__all__ = ["DEMO_LOCATION", "SPEC", "DataSourcesEngine", "Location", "resolve_location"]

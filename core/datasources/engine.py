@@ -10,7 +10,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -41,6 +41,7 @@ from core.slots import SeriesKind, Slot
 _LOGGER = logging.getLogger("core.datasources")
 KEEP_IN_MEMORY = timedelta(days=2)  # history the tab and the energy engine read; the rest is in SQLite
 RETENTION_EVERY_S = 6 * 3600.0
+LOCATE_EVERY_S = 30.0
 KIND_SOURCE: dict[SeriesKind, Source] = {
     SeriesKind.PRICE: Source.PRICES,
     SeriesKind.CARBON: Source.CARBON,
@@ -87,6 +88,7 @@ class DataSourcesEngine:
         tuning: Tuning | None = None,
         rng: random.Random | None = None,
         demo: Any = None,  # a DemoProviderServer the engine starts and stops (simulator mode)
+        locate: Callable[[], Awaitable[Location | None]] | None = None,  # HA's home, polled until found
     ) -> None:
         self.settings = settings
         self.location = location
@@ -99,6 +101,8 @@ class DataSourcesEngine:
         self._session: aiohttp.ClientSession | None = None
         self._started_at: float | None = None
         self._retention_task: asyncio.Task[None] | None = None
+        self._locate = locate
+        self._locate_task: asyncio.Task[None] | None = None
         self._fetches = 0
         self._failures = 0
         self.runners: dict[Source, Runner] = {}
@@ -119,11 +123,13 @@ class DataSourcesEngine:
             if runner.provider is not None:
                 runner.task = asyncio.create_task(self._run(source, runner), name=f"datasource-{source}")
         self._retention_task = asyncio.create_task(self._retention(), name="datasource-retention")
+        if self._locate is not None:
+            self._locate_task = asyncio.create_task(self._find_location(), name="datasource-locate")
         enabled = {s.value: r.choice.provider for s, r in self.runners.items() if r.provider}
         _LOGGER.info("data sources started: %s", enabled or "none enabled")
 
     async def stop(self) -> None:
-        tasks = [r.task for r in self.runners.values() if r.task] + [self._retention_task]
+        tasks = [r.task for r in self.runners.values() if r.task] + [self._retention_task, self._locate_task]
         for task in tasks:
             if task is not None:
                 task.cancel()
@@ -361,6 +367,24 @@ class DataSourcesEngine:
             if state.last_error and (state.last_attempt or 0) > (state.last_success or 0):
                 runner.last_error = state.last_error
                 runner.last_error_at = datetime.fromtimestamp(state.last_attempt or 0, UTC)
+
+    async def _find_location(self) -> None:
+        """Until Home Assistant's home zone is stored, look for it every LOCATE_EVERY_S."""
+        assert self._locate is not None
+        while True:
+            try:
+                found = await self._locate()
+            except Exception:
+                _LOGGER.exception("data sources: could not read Home Assistant's location")
+                found = None
+            if found is not None:
+                self.set_location(found)
+                _LOGGER.info("data sources: using Home Assistant's home location")
+                for source in (Source.WEATHER, Source.AIR_QUALITY):
+                    if self.runners[source].provider is not None:
+                        self.fetch_soon(source)
+                return
+            await asyncio.sleep(LOCATE_EVERY_S)
 
     async def _retention(self) -> None:
         while True:

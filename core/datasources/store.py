@@ -186,3 +186,21 @@ class SourcesStore:
         cur = await self.db.execute("DELETE FROM slots WHERE end < ?", (int(cutoff),))
         await self.db.commit()
         return int(cur.rowcount or 0)
+
+
+async def series_names(store: SourcesStore, source: Source) -> list[str]:
+    async with store.db.execute(
+        "SELECT DISTINCT series FROM slots WHERE source = ? ORDER BY series", (source.value,)
+    ) as cur:
+        return [str(r[0]) for r in await cur.fetchall()]
+
+
+async def labels_between(
+    store: SourcesStore, source: Source, series: str, start: datetime, end: datetime
+) -> dict[datetime, str]:
+    sql = (
+        "SELECT start, label FROM slots WHERE source = ? AND series = ? AND start < ? AND end > ?"
+        " AND label IS NOT NULL"
+    )
+    async with store.db.execute(sql, (source.value, series, _ts(end), _ts(start))) as cur:
+        return {_dt(a): str(b) for a, b in await cur.fetchall()}
