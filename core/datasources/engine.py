@@ -299,16 +299,16 @@ class DataSourcesEngine:
 
     async def _succeeded(self, source: Source, runner: Runner, fetched: Fetched, now: datetime) -> None:
         assert runner.provider is not None
+        try:  # saved before the status says "ok", so an "ok" source is also on disk
+            await self.store.save_fetch(source, runner.provider.name, fetched, now.timestamp())
+        except Exception:  # the disk cache is a convenience; the data is in memory
+            _LOGGER.exception("data source %s: could not save to %s", source.value, SOURCES_DB)
         runner.cache.merge(fetched)
         runner.cache.trim(now - KEEP_IN_MEMORY)
         runner.breaker.success()
         runner.last_success, runner.last_error, runner.waiting = now, None, None
         runner.rate_limited_until = None
         runner.next_fetch = self._next_after_success(runner, now)
-        try:
-            await self.store.save_fetch(source, runner.provider.name, fetched, now.timestamp())
-        except Exception:  # the disk cache is a convenience; the data is in memory
-            _LOGGER.exception("data source %s: could not save to %s", source.value, SOURCES_DB)
         _LOGGER.debug(
             "data source %s: %d slots from %s", source.value, fetched.slot_count, runner.provider.name
         )

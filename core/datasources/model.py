@@ -62,6 +62,12 @@ class AuthError(ProviderError):
     permanent = True
 
 
+class NotConfigured(ProviderError):
+    """A setting is missing (a location, a zone): retrying cannot help until the user sets it."""
+
+    permanent = True
+
+
 @dataclass(frozen=True, slots=True)
 class Location:
     latitude: float | None  # None: unknown (weather and air quality cannot be fetched)
@@ -73,7 +79,7 @@ class Location:
 
     def coordinates(self) -> tuple[float, float]:
         if self.latitude is None or self.longitude is None:
-            raise ProviderError("no location: set data_sources.latitude and longitude")
+            raise NotConfigured("no location: set data_sources.latitude and longitude")
         return self.latitude, self.longitude
 
     def query(self, lat: str = "latitude", lon: str = "longitude") -> dict[str, str]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from core.datasources.model import AuthError, NotPublished, ProviderError, RateLimited
+from core.datasources.model import NotPublished, ProviderError, RateLimited
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +77,7 @@ class Breaker:
         if isinstance(err, NotPublished):  # an answer, not an outage: no backoff, no breaker
             return now + timedelta(seconds=jittered(t.not_published_retry_s, t, self.rng))
         self.failures += 1
-        if isinstance(err, AuthError):
+        if err.permanent:  # a bad key or a missing setting: the user must act first
             delay = t.auth_retry_s
         else:
             delay = min(t.backoff_max_s, t.backoff_initial_s * 2.0 ** min(self.failures - 1, 30))

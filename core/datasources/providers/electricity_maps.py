@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, ClassVar
 
-from core.datasources.model import AuthError, Fetched, NotPublished, ProviderError, Source
+from core.datasources.model import AuthError, Fetched, NotConfigured, NotPublished, ProviderError, Source
 from core.datasources.providers.base import FetchContext, number, request
 from core.datasources.timeparse import utc_iso
 from core.slots import Slot
@@ -48,7 +48,7 @@ class ElectricityMaps:
             raise AuthError("no Electricity Maps token (data_sources.electricity_maps_token)")
         zone = ctx.settings.carbon_zone or ctx.location.country
         if not zone:
-            raise ProviderError("no zone: set data_sources.carbon_zone")
+            raise NotConfigured("no zone: set data_sources.carbon_zone")
         headers, params = {"auth-token": token}, {"zone": zone}
         history = await request(ctx, "/v3/carbon-intensity/history", params=params, headers=headers)
         latest = await request(ctx, "/v3/carbon-intensity/latest", params=params, headers=headers)

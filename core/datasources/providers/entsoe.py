@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta
 from typing import ClassVar
 
-from core.datasources.model import AuthError, Fetched, NotPublished, ProviderError, Source
+from core.datasources.model import AuthError, Fetched, NotConfigured, NotPublished, ProviderError, Source
 from core.datasources.providers.base import FetchContext, per_mwh_to_per_kwh, request
 from core.datasources.timeparse import compact_utc, floor_to, utc_iso
 from core.slots import Slot
@@ -93,7 +93,7 @@ def _period_slots(period: ET.Element, unit: str) -> list[Slot]:
 def zone_eic(zone: str, country: str) -> str:
     name = zone or COUNTRY_ZONE.get(country, "")
     if not name:
-        raise ProviderError("no bidding zone: set data_sources.price_zone (e.g. DE_LU, NL)")
+        raise NotConfigured("no bidding zone: set data_sources.price_zone (e.g. DE_LU, NL)")
     return ZONES.get(name.upper(), name)
 
 
