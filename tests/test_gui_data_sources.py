@@ -34,7 +34,8 @@ async def test_cards_and_charts_show_the_demo_sources(gui_app: Any) -> None:
         assert prices.state.text() == "ok" and "ct/kWh" in prices.headline.text()
         assert prices.values["Provider"].text() == "aWATTar" and prices.values["Next fetch"].text() != "—"
         assert "°C" in tab.cards[Source.WEATHER].headline.text()
-        assert "European AQI" in tab.cards[Source.AIR_QUALITY].headline.text()
+        assert "AQI" in tab.cards[Source.AIR_QUALITY].headline.text()
+        assert "European scale" in tab.cards[Source.AIR_QUALITY].caption.text()
         assert "gCO2/kWh" in tab.cards[Source.CARBON].headline.text()
         assert all(tab.charts[s].has_data for s in DEMO)
         assert tab.cards[Source.CALENDAR].state.text() == "disabled"

@@ -30,6 +30,13 @@ PROVIDER_NAMES = {
     "octopus": "Octopus Agile", "energi_data_service": "Energi Data Service", "entsoe": "ENTSO-E",
     "tibber": "Tibber",
 }  # fmt: skip
+NOTE_STATES = (
+    SourceState.WAITING,
+    SourceState.STALE,
+    SourceState.ERROR,
+    SourceState.RATE_LIMITED,
+    SourceState.NEVER,
+)
 # Carbon Intensity's own band words; their edges change yearly, so the word decides the colour.
 BAND_LEVEL = {"very low": 0.0, "low": 0.25, "moderate": 0.5, "high": 0.75, "very high": 1.0}
 
@@ -39,6 +46,7 @@ class CardText:
     title: str
     state: str  # SourceState value: picks the dot colour
     headline: str  # the value now, with its unit, or why there is none
+    caption: str  # its band, level or condition ("" when none)
     lines: tuple[tuple[str, str], ...]  # label, value
     error: str  # "" when none
     can_test: bool
@@ -54,6 +62,8 @@ class ChartData:
     line_levels: tuple[float, ...] = ()  # per line point (carbon band), empty: one colour
     bar_unit: str = ""  # when bars and line differ (precipitation under temperature)
     empty_reason: str = ""  # shown instead of the chart when there is nothing to draw
+    start: datetime | None = None  # the time axis (charts() always sets it)
+    end: datetime | None = None
 
 
 def _when(moment: datetime | None) -> str:
@@ -79,33 +89,29 @@ def _value(value: float | None, unit: str) -> str:
     return f"{value:.{digits}f} {unit}"
 
 
-def headline(engine: DataSourcesEngine, source: Source, status: SourceStatus) -> str:
+def headline(engine: DataSourcesEngine, source: Source, status: SourceStatus) -> tuple[str, str]:
+    """The value in force now and its word (band, level, condition), or why there is none."""
     if not status.enabled:
-        return status.detail or "off"
+        return status.detail or "off", ""
     now = datetime.now(UTC)
     reading = engine.current(source)
-
-    def slot_now(name: str) -> Slot | None:
-        found = engine.series(source, name, now, now + timedelta(seconds=1))
-        return found[0] if found else None
-
     if source is Source.PRICES or source is Source.CARBON:
         name = "price" if source is Source.PRICES else "carbon"
-        slot = slot_now(name)
-        if slot is None:
-            return "no data for now"
-        band = engine.labels(source, name).get(slot.start)
-        return _value(slot.value, slot.unit) + (f" · {band}" if band else "")
+        found = engine.series(source, name, now, now + timedelta(seconds=1))
+        if not found:
+            return "no data for now", ""
+        slot = found[0]
+        word = engine.labels(source, name).get(slot.start, "")
+        return _value(slot.value, slot.unit), word.replace("_", " ").lower()
     if source is Source.WEATHER:
         temp = reading.get("temperature")
-        if temp is None:
-            return "no data"
-        condition = reading.get("condition", "")
-        return f"{temp:.1f} °C" + (f" · {condition}" if condition else "")
+        return ("no data", "") if temp is None else (f"{temp:.1f} °C", str(reading.get("condition", "")))
     if source is Source.AIR_QUALITY:
         value = reading.get("aqi")
-        return "no data" if value is None else f"European AQI {value:.0f} · {aqi_band(value)}"
-    return "—"
+        return (
+            ("no data", "") if value is None else (f"AQI {value:.0f}", f"European scale · {aqi_band(value)}")
+        )
+    return "—", ""
 
 
 def aqi_band(eaqi: float) -> str:
@@ -122,13 +128,15 @@ def card_text(engine: DataSourcesEngine, status: SourceStatus) -> CardText:
         lines.append(("Rate limited until", _when(status.rate_limited_until)))
     if status.circuit_open:
         lines.append(("Circuit", f"open after {status.failures} failures"))
-    if status.detail and status.state is not SourceState.DISABLED:
+    if status.detail and status.state in NOTE_STATES:
         lines.append(("Note", status.detail))
     error = ""
     if status.last_error:
         error = f"{status.last_error} ({_when(status.last_error_at)})"
-    return CardText(TITLES[status.source], status.state.value, headline(engine, status.source, status),
-                    tuple(lines), error, status.enabled)  # fmt: skip
+    value, caption = headline(engine, status.source, status)
+    return CardText(
+        TITLES[status.source], status.state.value, value, caption, tuple(lines), error, status.enabled
+    )
 
 
 def _rank_levels(slots: Sequence[Slot]) -> tuple[float, ...]:
@@ -158,6 +166,10 @@ def charts(engine: DataSourcesEngine, now: datetime | None = None) -> dict[Sourc
 
     prices = get(Source.PRICES, "price")
     carbon = get(Source.CARBON, "carbon")
+    carbon_start = start
+    if carbon and carbon[-1].end <= now + timedelta(hours=1):  # history only (no forecast): show the past day
+        carbon_start = now - timedelta(hours=24)
+        carbon = tuple(engine.series(Source.CARBON, "carbon", carbon_start, end))
     bands = engine.labels(Source.CARBON, "carbon")
     temps = get(Source.WEATHER, "temperature")
     rain = get(Source.WEATHER, "precipitation")
@@ -166,18 +178,19 @@ def charts(engine: DataSourcesEngine, now: datetime | None = None) -> dict[Sourc
     return {
         Source.PRICES: ChartData(
             "Price, cheap → expensive", _unit(prices), bars=prices, bar_levels=_rank_levels(prices),
-            empty_reason="" if prices else reason(Source.PRICES)),
+            empty_reason="" if prices else reason(Source.PRICES), start=start, end=end),
         Source.CARBON: ChartData(
             "Carbon intensity", _unit(carbon), line=carbon,
             line_levels=band_levels if bands else (),
-            empty_reason="" if carbon else reason(Source.CARBON)),
+            empty_reason="" if carbon else reason(Source.CARBON), start=carbon_start,
+            end=end if carbon_start == start else now + timedelta(hours=2)),
         Source.WEATHER: ChartData(
             "Temperature and precipitation", _unit(temps), line=temps, bars=rain, bar_unit=_unit(rain),
-            empty_reason="" if temps or rain else reason(Source.WEATHER)),
+            empty_reason="" if temps or rain else reason(Source.WEATHER), start=start, end=end),
         Source.AIR_QUALITY: ChartData(
             "Air quality", _unit(aqi), bars=aqi,
             bar_levels=tuple(math.nan if s.value is None else min(1.0, s.value / 100.0) for s in aqi),
-            empty_reason="" if aqi else reason(Source.AIR_QUALITY)),
+            empty_reason="" if aqi else reason(Source.AIR_QUALITY), start=start, end=end),
     }  # fmt: skip
 
 

@@ -38,8 +38,10 @@ class SourceCard(Card):
         self.header.insertWidget(0, self.dot)
         self.state = ui.label("", name="muted")
         self.header.addWidget(self.state)
-        self.headline = ui.label("—", name="bigValue", wrap=True)
+        self.headline = ui.label("—", name="bigValue")
+        self.caption = ui.label("", name="cardTitle", wrap=True)
         self.body.addWidget(self.headline)
+        self.body.addWidget(self.caption)
         self.grid = QGridLayout()
         self.grid.setColumnStretch(1, 1)
         self.body.addLayout(self.grid)
@@ -55,6 +57,8 @@ class SourceCard(Card):
         self.dot.set_color(state_color(text.state))
         self.state.setText(text.state.replace("_", " "))
         self.headline.setText(text.headline)
+        self.caption.setText(text.caption)
+        self.caption.setVisible(bool(text.caption))
         for row, (key, value) in enumerate(text.lines):
             label = self.values.get(key)
             if label is None:
@@ -111,10 +115,10 @@ class DataSourcesTab(BaseTab):
             )
             self.notice.show()
             for card in self.cards.values():
-                card.set_text(data.CardText(card.title.text(), "disabled", "—", (), "", False))
+                card.set_text(data.CardText(card.title.text(), "disabled", "—", "", (), "", False))
             empty = data.ChartData("", "", empty_reason="No data: the data sources engine is not running")
             for chart in self.charts.values():
-                chart.set_data(empty, datetime.now(UTC), datetime.now(UTC))
+                chart.set_data(empty)
             return
         self.notice.setVisible(engine.demo is not None)
         self.notice.setText(
@@ -124,7 +128,7 @@ class DataSourcesTab(BaseTab):
             self.cards[status.source].set_text(data.card_text(engine, status))
         now = datetime.now(UTC)
         for source, chart_data in data.charts(engine, now).items():
-            self.charts[source].set_data(chart_data, now - data.PAST, now + data.AHEAD)
+            self.charts[source].set_data(chart_data)
 
     def test_source(self, source: Source) -> None:
         engine = self.engine

@@ -19,6 +19,15 @@ from core.slots import Slot
 LEFT, RIGHT, TOP, BOTTOM = 64.0, 56.0, 34.0, 30.0
 
 
+SMALL_UNITS = {"EUR/kWh": "ct/kWh", "GBP/kWh": "p/kWh", "DKK/kWh": "øre/kWh", "SEK/kWh": "öre/kWh",
+               "NOK/kWh": "øre/kWh"}  # fmt: skip
+
+
+def shown_unit(unit: str) -> str:
+    """Prices read in the currency's hundredths (9.23 ct/kWh, not 0.0923 EUR/kWh)."""
+    return SMALL_UNITS.get(unit, unit)
+
+
 def level_color(level: float) -> QColor:
     """0 = green (cheap, clean, good) .. 0.5 = amber .. 1 = red; NaN = grey (unknown)."""
     pal = theme.palette()
@@ -49,13 +58,13 @@ class SlotChart(QWidget):
         self.setMinimumHeight(220)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
-    def set_data(self, data: Any, start: datetime, end: datetime) -> None:
-        """`data` is an app.tabs.data_sources_data.ChartData."""
+    def set_data(self, data: Any) -> None:
+        """`data` is an app.tabs.data_sources_data.ChartData (its start/end are the time axis)."""
         self.title, self.unit, self.bar_unit = data.title, data.unit, data.bar_unit
         self.bars, self.bar_levels = data.bars, data.bar_levels
         self.line, self.line_levels = data.line, data.line_levels
         self.empty_reason = data.empty_reason
-        self.start, self.end = start, end
+        self.start, self.end = data.start, data.end
         self.update()
 
     @property
@@ -75,7 +84,7 @@ class SlotChart(QWidget):
             font.setPointSizeF(font.pointSizeF() * 1.25)
         p.setFont(font)
         p.setPen(QColor(pal.text))
-        p.drawText(QRectF(8, 4, self.width() - 16, TOP - 6), Qt.AlignmentFlag.AlignLeft, self.title)
+        p.drawText(QRectF(8, 4, self.width() - 16, TOP - 6), Qt.AlignmentFlag.AlignLeft, self._title())
         if not self.has_data or self.start is None or self.end is None:
             p.setPen(QColor(pal.muted))
             p.drawText(QRectF(0, TOP, self.width(), self.height() - TOP), Qt.AlignmentFlag.AlignCenter,
@@ -92,6 +101,11 @@ class SlotChart(QWidget):
             self._paint_line(p, plot)
         self._now_marker(p, plot)
         p.end()
+
+    def _title(self) -> str:
+        units = [shown_unit(u) for u in (self.unit if self.line else self.unit or self.bar_unit,
+                                         self.bar_unit if self.line and self.bars else "") if u]  # fmt: skip
+        return f"{self.title} ({', '.join(units)})" if units and self.has_data else self.title
 
     def _x(self, plot: QRectF, moment: datetime) -> float:
         assert self.start is not None and self.end is not None
@@ -115,10 +129,12 @@ class SlotChart(QWidget):
         pal = theme.palette()
         p.setPen(QPen(QColor(pal.border), 1))
         p.drawLine(plot.bottomLeft(), plot.bottomRight())
+        hours = max(1.0, (self.end - self.start).total_seconds() / 3600)
+        every = next((n for n in (1, 3, 6, 12, 24) if plot.width() / hours * n >= 80), 24)
         hour = self.start.replace(minute=0, second=0, microsecond=0)
-        while hour <= self.end:  # UTC hours; ticks every 6 local hours (DST-safe)
+        while hour <= self.end:  # UTC hours; a tick every `every` local hours (DST-safe)
             local = hour.astimezone()
-            if hour >= self.start and local.minute == 0 and local.hour % 6 == 0:
+            if hour >= self.start and local.minute == 0 and local.hour % every == 0:
                 x = self._x(plot, hour)
                 p.drawLine(QPointF(x, plot.bottom()), QPointF(x, plot.bottom() + 4))
                 label = local.strftime("%a" if local.hour == 0 else "%H:%M")
@@ -137,8 +153,7 @@ class SlotChart(QWidget):
     def _scale_labels(
         self, p: QPainter, plot: QRectF, lo: float, hi: float, unit: str, *, left: bool
     ) -> None:
-        scale = 100.0 if unit.endswith("/kWh") and not unit.startswith("g") else 1.0  # prices in ct/p
-        shown = {"EUR/kWh": "ct/kWh", "GBP/kWh": "p/kWh"}.get(unit, unit) if scale == 100.0 else unit
+        scale = 100.0 if shown_unit(unit) != unit else 1.0  # prices in ct/p per kWh
         align = Qt.AlignmentFlag.AlignRight if left else Qt.AlignmentFlag.AlignLeft
         x = 0.0 if left else plot.right() + 6
         for value, y in ((hi, plot.top()), (lo, plot.bottom())):
@@ -148,8 +163,6 @@ class SlotChart(QWidget):
                 align | Qt.AlignmentFlag.AlignVCenter,
                 text,
             )
-        p.drawText(QRectF(x, plot.center().y() - 10, LEFT - 6 if left else RIGHT - 6, 20),
-                   align | Qt.AlignmentFlag.AlignVCenter, shown)  # fmt: skip
 
     def _paint_bars(self, p: QPainter, plot: QRectF) -> None:
         pal = theme.palette()
@@ -203,4 +216,4 @@ class SlotChart(QWidget):
         pal = theme.palette()
         p.setPen(QPen(QColor(pal.text), 2, Qt.PenStyle.DashLine))
         p.drawLine(QPointF(x, plot.top()), QPointF(x, plot.bottom()))
-        p.drawText(QRectF(x - 30, plot.top() - 18, 60, 16), Qt.AlignmentFlag.AlignHCenter, "now")
+        p.drawText(QRectF(x + 4, plot.top(), 60, 20), Qt.AlignmentFlag.AlignLeft, "now")
