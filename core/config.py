@@ -228,6 +228,8 @@ class DataSourcesConfig:
     carbon_region: UK Carbon Intensity region id 1-17 (0 = national). carbon_zone: Electricity
     Maps zone ("" = the country). *_url: provider base URL overrides (tests, the demo, proxies).
     metno_contact: the contact met.no's terms require in the User-Agent (an email or URL).
+    calendar_enabled/calendar_entities: read Home Assistant's calendars (all, or these entity ids)
+    through its REST API with the HA token; calendar_url overrides HA's URL for them.
     """
 
     enabled: bool = True
@@ -248,10 +250,13 @@ class DataSourcesConfig:
     entsoe_token: str = field(default="", repr=False)
     tibber_token: str = field(default="", repr=False)
     metno_contact: str = ""
+    calendar_enabled: bool = True
+    calendar_entities: list[str] = field(default_factory=list)
     weather_url: str = field(default="", metadata=_url("http", "https"))
     air_quality_url: str = field(default="", metadata=_url("http", "https"))
     carbon_url: str = field(default="", metadata=_url("http", "https"))
     prices_url: str = field(default="", metadata=_url("http", "https"))
+    calendar_url: str = field(default="", metadata=_url("http", "https"))
     retention_days: int = field(default=90, metadata=_range(1, 3650))
     timeout_s: float = field(default=20.0, metadata=_range(1, 300))
 

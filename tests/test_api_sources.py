@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -35,12 +35,12 @@ def statuses(live: LiveRuntime) -> dict[str, dict[str, object]]:
 
 def test_every_demo_source_has_data_soon_after_start(live: LiveRuntime) -> None:
     started = time.monotonic()
-    wanted = ("weather", "air_quality", "carbon", "prices")
+    wanted = ("weather", "air_quality", "carbon", "prices", "calendar")
     live.wait_until(lambda: all(statuses(live)[s]["status"] == "ok" for s in wanted), "demo sources", 30.0)
     print(f"demo sources all ok {time.monotonic() - started:.1f} s after the runtime was up")
     found = statuses(live)
     assert set(found) == {"weather", "air_quality", "carbon", "prices", "calendar"}
-    assert found["prices"]["provider"] == "awattar" and found["calendar"]["status"] == "disabled"
+    assert found["prices"]["provider"] == "awattar" and found["calendar"]["provider"] == "home_assistant"
     assert found["weather"]["data_age_s"] is not None and found["weather"]["next_fetch"] is not None
     body = live.get("/api/v1/integrations").json()
     assert body["location"] == {"latitude": 52.52, "longitude": 13.4, "country": "DE", "origin": "demo"}
@@ -66,6 +66,17 @@ def test_current_reading_and_slot(live: LiveRuntime) -> None:
     assert slot["unit"] == "°C" and datetime.fromisoformat(slot["start"]) <= now < datetime.fromisoformat(
         slot["end"]
     )
+
+
+def test_calendar_series_are_events_with_their_summaries(live: LiveRuntime) -> None:
+    live.wait_until(lambda: statuses(live)["calendar"]["status"] == "ok", "calendar")
+    end = (datetime.now(UTC) + timedelta(days=7)).isoformat()
+    body = live.get("/api/v1/integrations/calendar/series", end=end).json()
+    family = body["series"]["calendar.family"]  # the demo's school runs and weekend away
+    assert family["unit"] == "event" and all(s["value"] == 1 and s["label"] for s in family["slots"])
+    week = live.get("/api/v1/integrations/calendar/current").json()["reading"]
+    assert {c["entity_id"] for c in week["calendars"]} == {"calendar.family", "calendar.waste_collection"}
+    assert week["next"] and all({"start", "summary", "calendar"} <= set(e) for e in week["next"])
 
 
 def test_bad_requests_and_no_secret_anywhere(live: LiveRuntime) -> None:

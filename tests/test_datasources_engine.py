@@ -13,13 +13,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest_asyncio
 
 from core.config import DataSourcesConfig
 from core.datasources import DEMO_LOCATION, resolve_location
-from core.datasources.demo_server import DemoProviderServer
+from core.datasources.demo_server import DEMO_TOKEN, DemoProviderServer
 from core.datasources.engine import DataSourcesEngine
 from core.datasources.model import AuthError, NotPublished, ProviderError, RateLimited, Source, SourceState
+from core.datasources.providers.ha_calendar import HaCalendar
 from core.datasources.schedule import Breaker, Tuning, next_price_fetch
 from core.datasources.store import SCHEMA_VERSION, SOURCES_DB
 from core.slots import SeriesKind
@@ -310,5 +312,51 @@ async def test_retention_drops_old_slots(tmp_path: Path, demo: str) -> None:
         assert removed > 0
         series, _ = await engine.store.load(Source.WEATHER, datetime(2000, 1, 1, tzinfo=UTC))
         assert series == {}
+    finally:
+        await engine.stop()
+
+
+async def test_calendar_events_replace_the_window_and_reach_the_status(
+    tmp_path: Path, provider_server: ProviderServer
+) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+
+    def event(hours: float, summary: str) -> dict[str, Any]:
+        start = now + timedelta(hours=hours)
+        end = start + timedelta(hours=1)
+        return {"start": {"dateTime": start.isoformat()}, "end": {"dateTime": end.isoformat()},
+                "summary": summary, "description": None, "location": None, "uid": summary}  # fmt: skip
+
+    two = orjson.dumps([event(2, "Dentist"), event(30, "Away")])
+    one = orjson.dumps([event(30, "Away")])
+    provider_server.on("/api/calendars", Reply(b'[{"entity_id": "calendar.family", "name": "Family"}]'))
+    provider_server.on("/api/calendars/calendar.family", Reply(two), Reply(one))
+    cfg = settings(provider_server.url, **PRICES_ONLY, price_provider="off")
+    engine = make(tmp_path, cfg, calendar=HaCalendar(provider_server.url, "ha-token"))
+    await engine.start()
+    try:
+        await until(ok(engine, Source.CALENDAR))
+        assert [summary for _, summary, _ in engine.upcoming_events(now, now + timedelta(days=2))] == [
+            "Dentist",
+            "Away",
+        ]
+        assert engine.current(Source.CALENDAR)["next"][0]["summary"] == "Dentist"
+        await engine.test(Source.CALENDAR)  # HA now has only "Away": "Dentist" disappears
+        assert [summary for _, summary, _ in engine.upcoming_events(now, now + timedelta(days=2))] == ["Away"]
+        stored = await engine.history(Source.CALENDAR, "calendar.family", now, now + timedelta(days=2))
+        assert [s.start for s in stored] == [now + timedelta(hours=30)]
+    finally:
+        await engine.stop()
+
+
+async def test_the_demo_serves_calendars_too(tmp_path: Path) -> None:
+    engine = DataSourcesEngine(DataSourcesConfig(), tmp_path, DEMO_LOCATION, demo=DemoProviderServer(),
+                               calendar=HaCalendar("", DEMO_TOKEN))  # fmt: skip
+    await engine.start()
+    try:
+        await until(ok(engine, *ALL, Source.CALENDAR))
+        now = datetime.now(UTC)
+        events = engine.upcoming_events(now, now + timedelta(days=7))
+        assert {summary for _, summary, _ in events} >= {"Away: weekend trip", "Bin collection"}
     finally:
         await engine.stop()

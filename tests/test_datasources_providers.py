@@ -3,6 +3,7 @@ slots, their units and hand-computed conversions, and each documented failure mo
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,7 @@ from core.datasources.providers.base import FetchContext, Provider
 from core.datasources.providers.electricity_maps import ElectricityMaps
 from core.datasources.providers.energi_data_service import EnergiDataService
 from core.datasources.providers.entsoe import Entsoe
+from core.datasources.providers.ha_calendar import HaCalendar
 from core.datasources.providers.met_no import MetNo
 from core.datasources.providers.octopus import OctopusAgile
 from core.datasources.providers.open_meteo import OpenMeteoAirQuality, OpenMeteoWeather
@@ -316,3 +318,36 @@ async def test_204_before_publication_and_errors_never_carry_the_key(
     with pytest.raises(ProviderError) as err:
         await fetch(Entsoe(), entsoe_token="tok-SECRET-1", price_zone="NL")
     assert "tok-SECRET-1" not in str(err.value) and "500" in str(err.value)
+
+
+# -- calendar --------------------------------------------------------------------------------------
+
+
+async def test_home_assistant_calendars_with_the_ha_token(
+    provider_server: ProviderServer, fetch: Fetch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TZ", "Europe/Berlin")  # all-day events are local days
+    time.tzset()
+    try:
+        provider_server.on("/api/calendars", fixture("ha_calendars.json"))
+        provider_server.on("/api/calendars/calendar.family", fixture("ha_calendar_family.json"))
+        provider_server.on("/api/calendars/calendar.holidays", fixture("ha_calendar_holidays.json"))
+        got = await fetch(HaCalendar(provider_server.url, "ha-SECRET-token"))
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    family = got.series["calendar.family"]
+    assert [(s.start, s.end, s.value, s.unit) for s in family] == [
+        (utc(2025, 11, 3, 6, 30), utc(2025, 11, 3, 7, 15), 1.0, "event"),
+        (utc(2025, 11, 7, 15), utc(2025, 11, 9, 17), 1.0, "event"),
+    ]
+    assert got.labels["calendar.family"][utc(2025, 11, 7, 15)] == "Away: weekend trip"
+    holiday = got.series["calendar.holidays"][0]  # all day 5 Nov, local: 23:00 UTC the day before
+    assert (holiday.start, holiday.end) == (utc(2025, 11, 4, 23), utc(2025, 11, 5, 23))
+    assert [e["summary"] for e in got.current["next"]] == ["Holiday", "Away: weekend trip"]  # after NOW
+    assert all(s.headers["Authorization"] == "Bearer ha-SECRET-token" for s in provider_server.seen)
+    assert provider_server.seen[1].query["start"] == NOW.isoformat()
+    assert got.replace_span == (NOW, NOW + timedelta(days=7))
+    provider_server.on("/api/calendars", Reply(b"401: Unauthorized", 401, content_type="text/plain"))
+    with pytest.raises(AuthError):
+        await fetch(HaCalendar(provider_server.url, "bad"))

@@ -38,8 +38,11 @@ async def test_cards_and_charts_show_the_demo_sources(gui_app: Any) -> None:
         assert "European scale" in tab.cards[Source.AIR_QUALITY].caption.text()
         assert "gCO2/kWh" in tab.cards[Source.CARBON].headline.text()
         assert all(tab.charts[s].has_data for s in DEMO)
-        assert tab.cards[Source.CALENDAR].state.text() == "disabled"
-        assert not tab.cards[Source.CALENDAR].test_button.isEnabled()
+        await wait_until(lambda: tab.engine.source_status(Source.CALENDAR).state is SourceState.OK, 10)  # type: ignore[union-attr]
+        tab.refresh()
+        calendar = tab.cards[Source.CALENDAR]
+        assert calendar.state.text() == "ok" and calendar.values["Provider"].text() == "Home Assistant"
+        assert calendar.headline.text() in ("School run", "Away: weekend trip", "Bin collection")
         assert tab.notice.isVisible() and "simulated" in tab.notice.text()
         before = tab.engine.source_status(Source.CARBON).last_success  # type: ignore[union-attr]
         tab.cards[Source.CARBON].test_button.click()
@@ -72,4 +75,6 @@ async def test_a_failing_source_shows_its_error_and_no_fake_chart(
         assert tab.charts[Source.PRICES].empty_reason == "No data: turned off"
         assert tab.cards[Source.PRICES].headline.text() == "turned off"
         assert not tab.notice.isVisible()  # not the demo server: no "simulated" notice
+        calendar = tab.cards[Source.CALENDAR]  # the demo runtime has no HA token
+        assert calendar.state.text() == "disabled" and not calendar.test_button.isEnabled()
         tab.grab()

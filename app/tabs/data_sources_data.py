@@ -28,7 +28,7 @@ PROVIDER_NAMES = {
     "open_meteo": "Open-Meteo", "openweathermap": "OpenWeatherMap", "met_no": "met.no",
     "uk_carbon": "UK Carbon Intensity (NESO)", "electricity_maps": "Electricity Maps", "awattar": "aWATTar",
     "octopus": "Octopus Agile", "energi_data_service": "Energi Data Service", "entsoe": "ENTSO-E",
-    "tibber": "Tibber",
+    "tibber": "Tibber", "home_assistant": "Home Assistant",
 }  # fmt: skip
 NOTE_STATES = (
     SourceState.WAITING,
@@ -106,12 +106,29 @@ def headline(engine: DataSourcesEngine, source: Source, status: SourceStatus) ->
     if source is Source.WEATHER:
         temp = reading.get("temperature")
         return ("no data", "") if temp is None else (f"{temp:.1f} °C", str(reading.get("condition", "")))
+    if source is Source.CALENDAR:
+        events = engine.upcoming_events(now, now + timedelta(days=7))
+        if not events:
+            return "no events", "in the next 7 days"
+        slot, summary, _ = events[0]
+        when = f"now, until {_when(slot.end)}" if slot.start <= now else _when(slot.start)
+        return _short(summary), when
     if source is Source.AIR_QUALITY:
         value = reading.get("aqi")
         return (
             ("no data", "") if value is None else (f"AQI {value:.0f}", f"European scale · {aqi_band(value)}")
         )
     return "—", ""
+
+
+def _short(text: str, size: int = 22) -> str:
+    return text if len(text) <= size else text[: size - 1] + "…"
+
+
+def event_lines(engine: DataSourcesEngine, now: datetime) -> list[tuple[str, str]]:
+    """The events after the headline's one: (when, what), at most three."""
+    events = engine.upcoming_events(now, now + timedelta(days=7))[1:4]
+    return [(_when(slot.start), _short(summary, 28)) for slot, summary, _ in events]
 
 
 def aqi_band(eaqi: float) -> str:
@@ -124,6 +141,8 @@ def aqi_band(eaqi: float) -> str:
 def card_text(engine: DataSourcesEngine, status: SourceStatus) -> CardText:
     provider = PROVIDER_NAMES.get(status.provider, status.provider) or "none"
     lines = [("Provider", provider), ("Data", _age(status)), ("Next fetch", _when(status.next_fetch))]
+    if status.source is Source.CALENDAR and status.enabled:
+        lines = event_lines(engine, datetime.now(UTC)) + lines
     if status.rate_limited_until is not None:
         lines.append(("Rate limited until", _when(status.rate_limited_until)))
     if status.circuit_open:

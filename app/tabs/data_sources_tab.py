@@ -45,7 +45,8 @@ class SourceCard(Card):
         self.grid = QGridLayout()
         self.grid.setColumnStretch(1, 1)
         self.body.addLayout(self.grid)
-        self.values: dict[str, QLabel] = {}
+        self.rows: list[tuple[QLabel, QLabel]] = []
+        self.values: dict[str, QLabel] = {}  # the value label of each shown key
         self.error = ui.label("", name="errorText", wrap=True)
         self.error.hide()
         self.body.addWidget(self.error)
@@ -59,13 +60,20 @@ class SourceCard(Card):
         self.headline.setText(text.headline)
         self.caption.setText(text.caption)
         self.caption.setVisible(bool(text.caption))
-        for row, (key, value) in enumerate(text.lines):
-            label = self.values.get(key)
-            if label is None:
-                label = self.values[key] = QLabel(wordWrap=True)
-                self.grid.addWidget(ui.label(key, name="muted"), row, 0)
-                self.grid.addWidget(label, row, 1)
-            label.setText(value)
+        while len(self.rows) < len(text.lines):  # rows by position: the calendar's keys are times
+            key, value = ui.label("", name="muted"), QLabel(wordWrap=True)
+            self.grid.addWidget(key, len(self.rows), 0)
+            self.grid.addWidget(value, len(self.rows), 1)
+            self.rows.append((key, value))
+        self.values = {}
+        for i, (key_label, value_label) in enumerate(self.rows):
+            shown = i < len(text.lines)
+            key_label.setVisible(shown)
+            value_label.setVisible(shown)
+            if shown:
+                key_label.setText(text.lines[i][0])
+                value_label.setText(text.lines[i][1])
+                self.values[text.lines[i][0]] = value_label
         self.error.setVisible(bool(text.error))
         self.error.setText(text.error)
         self.test_button.setEnabled(text.can_test and self.test_button.text() == "Test")

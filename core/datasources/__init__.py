@@ -8,11 +8,13 @@ The package exports exactly one `SPEC`; other engines reach the running engine w
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit, urlunsplit
 
 from core.config import AppConfig
 from core.datasources.engine import DataSourcesEngine
 from core.datasources.location import DEMO_LOCATION, home_zone_location, resolve_location
 from core.datasources.model import Location
+from core.datasources.providers.ha_calendar import HaCalendar
 from core.engine import EngineRole, EngineSpec
 
 if TYPE_CHECKING:
@@ -45,8 +47,38 @@ async def build(deps: Deps) -> DataSourcesEngine | None:
 
     needs_ha = location is None or location.latitude is None
     return DataSourcesEngine(
-        settings, deps.data_dir, location, demo=demo, locate=locate if needs_ha else None
+        settings,
+        deps.data_dir,
+        location,
+        demo=demo,
+        locate=locate if needs_ha else None,
+        calendar=_calendar(config, demo=demo is not None),
     )
+
+
+def _calendar(config: AppConfig, *, demo: bool) -> HaCalendar | None:
+    """HA's calendars: at HA's own URL with its token; the demo server's in demo mode."""
+    settings = config.data_sources
+    entities = tuple(settings.calendar_entities)
+    if not settings.calendar_enabled:
+        return None
+    if demo:
+        from core.datasources.demo_server import DEMO_TOKEN
+
+        return HaCalendar(settings.calendar_url, DEMO_TOKEN, entities)  # URL set once the demo listens
+    ha = config.home_assistant
+    url = settings.calendar_url or ha_http_url(ha.url)
+    return HaCalendar(url, ha.token, entities) if url and ha.token else None
+
+
+def ha_http_url(url: str) -> str:
+    """http(s)://host[:port] from whatever form the HA URL was given in (ws, wss, /api/websocket)."""
+    parts = urlsplit(url)
+    if not parts.netloc:
+        return ""
+    scheme = {"ws": "http", "wss": "https"}.get(parts.scheme, parts.scheme)
+    path = parts.path.rstrip("/").removesuffix("/api/websocket")
+    return urlunsplit((scheme, parts.netloc, path, "", ""))
 
 
 SPEC: EngineSpec[DataSourcesEngine] = EngineSpec(

@@ -22,9 +22,13 @@ class SeriesCache:
     def merge(self, fetched: Fetched) -> None:
         """New slots replace every old slot they overlap (an hourly series may turn quarter-hourly)."""
         for name, new in fetched.series.items():
-            if not new:
+            if fetched.replace_span is not None:
+                lo, hi = fetched.replace_span
+                lo, hi = min([lo, *(s.start for s in new)]), max([hi, *(s.end for s in new)])
+            elif not new:
                 continue
-            lo, hi = new[0].start, new[-1].end
+            else:
+                lo, hi = new[0].start, new[-1].end
             kept = [s for s in self.series.get(name, []) if s.end <= lo or s.start >= hi]
             self.series[name] = sorted([*kept, *new], key=lambda s: s.start)
             labels = self.labels.setdefault(name, {})
@@ -40,9 +44,9 @@ class SeriesCache:
             self.labels[name] = {m: w for m, w in self.labels.get(name, {}).items() if m >= before}
 
     def window(self, name: str, start: datetime, end: datetime) -> list[Slot]:
-        slots = self.series.get(name, [])
-        i = bisect.bisect_right([s.end for s in slots], start)
-        return [s for s in slots[i:] if s.start < end]
+        # A linear scan: calendar events may overlap, so ends are not sorted (series hold a few
+        # hundred slots at most: two days of quarter hours).
+        return [s for s in self.series.get(name, []) if s.end > start and s.start < end]
 
     def at(self, name: str, moment: datetime) -> Slot | None:
         slots = self.series.get(name, [])

@@ -65,7 +65,9 @@ def suggest(country: str, settings: DataSourcesConfig) -> dict[Source, Choice]:
     }
 
 
-def choose(settings: DataSourcesConfig, location: Location | None) -> dict[Source, Choice]:
+def choose(
+    settings: DataSourcesConfig, location: Location | None, *, calendar: bool = False
+) -> dict[Source, Choice]:
     configured = {
         Source.WEATHER: settings.weather_provider,
         Source.AIR_QUALITY: settings.air_quality_provider,
@@ -81,7 +83,12 @@ def choose(settings: DataSourcesConfig, location: Location | None) -> dict[Sourc
             out[source] = auto[source]
         else:
             out[source] = Choice(source, name, "configured")
-    out[Source.CALENDAR] = Choice(Source.CALENDAR, "", "not available yet")
+    if not settings.enabled or not settings.calendar_enabled:
+        out[Source.CALENDAR] = Choice(Source.CALENDAR, "", "turned off")
+    elif not calendar:
+        out[Source.CALENDAR] = Choice(Source.CALENDAR, "", "needs Home Assistant's URL and token")
+    else:
+        out[Source.CALENDAR] = Choice(Source.CALENDAR, "home_assistant", "Home Assistant calendars")
     return out
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 from aiohttp import web
@@ -184,6 +185,68 @@ async def uk_intensity(request: web.Request) -> web.Response:
     return _json({"data": rows})
 
 
+DEMO_ZONE = ZoneInfo("Europe/Berlin")
+CALENDARS = [{"entity_id": "calendar.family", "name": "Family"},
+             {"entity_id": "calendar.waste_collection", "name": "Waste collection"}]  # fmt: skip
+
+
+_EXTRA = {"description": None, "location": None, "recurrence_id": None, "rrule": None}
+
+
+def _demo_events(entity: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """A school run every weekday, a weekend away, the bins every Tuesday (all day): in HA's shape."""
+    out: list[dict[str, Any]] = []
+    first = start.astimezone(DEMO_ZONE).date() - timedelta(days=1)
+    for n in range((end - start).days + 3):
+        day = first + timedelta(days=n)
+
+        def at(h: int, m: int = 0, plus: int = 0, d: date = day) -> datetime:
+            return datetime.combine(d + timedelta(days=plus), time(h, m), DEMO_ZONE)
+
+        if entity == "calendar.family" and day.weekday() < 5:
+            out.append(_event(at(7, 30), at(8, 15), "School run", f"school-{day}"))
+        if entity == "calendar.family" and day.weekday() == 4:
+            out.append(_event(at(16), at(18, plus=2), "Away: weekend trip", f"away-{day}"))
+        if entity == "calendar.waste_collection" and day.weekday() == 1:
+            after = (day + timedelta(days=1)).isoformat()
+            out.append({"start": {"date": day.isoformat()}, "end": {"date": after},
+                        "summary": "Bin collection", **_EXTRA, "uid": f"bins-{day}"})  # fmt: skip
+    return [e for e in out if _overlaps(e, start, end)]
+
+
+def _event(begin: datetime, finish: datetime, summary: str, uid: str) -> dict[str, Any]:
+    return {"start": {"dateTime": begin.isoformat()}, "end": {"dateTime": finish.isoformat()},
+            "summary": summary, **_EXTRA, "uid": uid}  # fmt: skip
+
+
+def _overlaps(event: dict[str, Any], start: datetime, end: datetime) -> bool:
+    def moment(v: dict[str, str]) -> datetime:
+        if "dateTime" in v:
+            return datetime.fromisoformat(v["dateTime"])
+        return datetime.combine(date.fromisoformat(v["date"]), time(0), DEMO_ZONE)
+
+    return moment(event["start"]) < end and moment(event["end"]) > start
+
+
+async def calendars(request: web.Request) -> web.Response:
+    _ha_authorised(request)
+    return _json(CALENDARS)
+
+
+async def calendar_events(request: web.Request) -> web.Response:
+    _ha_authorised(request)
+    entity = request.match_info["entity_id"]
+    if entity not in {c["entity_id"] for c in CALENDARS}:
+        raise web.HTTPNotFound()
+    start, end = utc_iso(request.query["start"]), utc_iso(request.query["end"])
+    return _json(_demo_events(entity, start, end))
+
+
+def _ha_authorised(request: web.Request) -> None:
+    if request.headers.get("Authorization") != f"Bearer {DEMO_TOKEN}":
+        raise web.HTTPUnauthorized(text="401: Unauthorized")
+
+
 class DemoProviderServer:
     def __init__(self) -> None:
         self._runner: web.AppRunner | None = None
@@ -197,6 +260,8 @@ class DemoProviderServer:
         app.router.add_get("/v3/carbon-intensity/history", em_history)
         app.router.add_get("/v3/carbon-intensity/latest", em_latest)
         app.router.add_get("/intensity/{start}/{end}", uk_intensity)
+        app.router.add_get("/api/calendars", calendars)
+        app.router.add_get("/api/calendars/{entity_id}", calendar_events)
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -32,6 +32,7 @@ from core.datasources.model import (
     SourceStatus,
 )
 from core.datasources.providers.base import FetchContext, Provider
+from core.datasources.providers.ha_calendar import HaCalendar
 from core.datasources.schedule import Breaker, Tuning, jittered, next_price_fetch
 from core.datasources.store import SOURCES_DB, SourcesStore
 from core.engine import EngineState, EngineStatus
@@ -89,6 +90,7 @@ class DataSourcesEngine:
         rng: random.Random | None = None,
         demo: Any = None,  # a DemoProviderServer the engine starts and stops (simulator mode)
         locate: Callable[[], Awaitable[Location | None]] | None = None,  # HA's home, polled until found
+        calendar: HaCalendar | None = None,  # HA's calendars (needs HA's URL and token)
     ) -> None:
         self.settings = settings
         self.location = location
@@ -106,8 +108,10 @@ class DataSourcesEngine:
         self._fetches = 0
         self._failures = 0
         self.runners: dict[Source, Runner] = {}
-        for source, choice in choose(settings, location).items():
-            self.runners[source] = Runner(choice, provider_for(choice), Breaker(self.tuning, self._rng))
+        self.calendar = calendar
+        for source, choice in choose(settings, location, calendar=calendar is not None).items():
+            provider = calendar if source is Source.CALENDAR and choice.provider else provider_for(choice)
+            self.runners[source] = Runner(choice, provider, Breaker(self.tuning, self._rng))
 
     # -- engine ---------------------------------------------------------------------------------
 
@@ -115,6 +119,8 @@ class DataSourcesEngine:
         if self.demo is not None:
             url = await self.demo.start()
             self.settings = self.demo.settings_for(self.settings, url)
+            if self.calendar is not None and not self.settings.calendar_url:
+                self.calendar.url = url
         await self.store.open()
         self._session = aiohttp.ClientSession()
         await self._load_cache()
@@ -189,6 +195,16 @@ class DataSourcesEngine:
     def labels(self, source: Source, name: str) -> dict[datetime, str]:
         runner = self.runners.get(source)
         return {} if runner is None else dict(runner.cache.labels.get(name, {}))
+
+    def upcoming_events(self, start: datetime, end: datetime) -> list[tuple[Slot, str, str]]:
+        """Calendar events overlapping [start, end): (slot, summary, calendar entity), by start."""
+        runner = self.runners[Source.CALENDAR]
+        found = [
+            (slot, runner.cache.labels.get(entity, {}).get(slot.start, ""), entity)
+            for entity in runner.cache.series
+            for slot in runner.cache.window(entity, start, end)
+        ]
+        return sorted(found, key=lambda f: f[0].start)
 
     def current(self, source: Source) -> dict[str, Any]:
         runner = self.runners.get(source)

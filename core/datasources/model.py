@@ -35,6 +35,9 @@ class Fetched:
     series: Series = field(default_factory=dict)
     labels: Labels = field(default_factory=dict)
     current: Mapping[str, Any] = field(default_factory=dict)
+    # When set, every listed series is replaced over this span (even by nothing), not only where
+    # new slots fall: for sources whose items can disappear (calendar events).
+    replace_span: tuple[datetime, datetime] | None = None
 
     @property
     def slot_count(self) -> int:

@@ -106,12 +106,17 @@ class SourcesStore:
         """Replace the fetched span of each series (an hourly series that turned quarter-hourly must
         not leave its old hourly slots overlapping the new ones), then record the success."""
         for series, slots in fetched.series.items():
-            if not slots:
+            if fetched.replace_span is not None:
+                lo = min([fetched.replace_span[0], *(s.start for s in slots)])
+                hi = max([fetched.replace_span[1], *(s.end for s in slots)])
+            elif not slots:
                 continue
+            else:
+                lo, hi = slots[0].start, max(s.end for s in slots)
             labels = fetched.labels.get(series, {})
             await self.db.execute(
                 "DELETE FROM slots WHERE source = ? AND series = ? AND start < ? AND end > ?",
-                (source.value, series, _ts(slots[-1].end), _ts(slots[0].start)),
+                (source.value, series, _ts(hi), _ts(lo)),
             )
             await self.db.executemany(
                 "INSERT OR REPLACE INTO slots VALUES (?, ?, ?, ?, ?, ?, ?)",
