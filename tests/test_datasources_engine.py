@@ -127,6 +127,9 @@ async def test_restart_serves_the_cache_without_refetching(
         assert status.next_fetch is not None and status.next_fetch > datetime.now(UTC) + timedelta(minutes=5)
         now = datetime.now(UTC)
         assert second.slots(SeriesKind.TEMPERATURE, now, now + timedelta(hours=12)) == before
+        # the weather at an event's time, from the observations kept in sources.db
+        assert second.weather_at(now)["weather_temperature"] is not None
+        assert second.weather_at(now - timedelta(hours=3))["weather_temperature"] is None  # none then
         await asyncio.sleep(0.3)
         assert provider_server.seen == []  # nothing refetched
         assert await second.store.schema_version() == SCHEMA_VERSION

@@ -10,7 +10,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,6 +35,7 @@ from core.datasources.providers.base import FetchContext, Provider
 from core.datasources.providers.ha_calendar import HaCalendar
 from core.datasources.schedule import Breaker, Tuning, jittered, next_price_fetch
 from core.datasources.store import SOURCES_DB, SourcesStore
+from core.datasources.weather_at import MAX_AGE, WeatherIndex, observation_from
 from core.engine import EngineState, EngineStatus
 from core.logs import redact
 from core.slots import SeriesKind, Slot
@@ -107,6 +108,7 @@ class DataSourcesEngine:
         self._locate_task: asyncio.Task[None] | None = None
         self._fetches = 0
         self._failures = 0
+        self.weather = WeatherIndex()  # observations, for the weather at an event's time
         self.runners: dict[Source, Runner] = {}
         self.calendar = calendar
         for source, choice in choose(settings, location, calendar=calendar is not None).items():
@@ -319,6 +321,8 @@ class DataSourcesEngine:
             await self.store.save_fetch(source, runner.provider.name, fetched, now.timestamp())
         except Exception:  # the disk cache is a convenience; the data is in memory
             _LOGGER.exception("data source %s: could not save to %s", source.value, SOURCES_DB)
+        if source is Source.WEATHER:
+            await self._observed(fetched, runner.provider.name, now)
         runner.cache.merge(fetched)
         runner.cache.trim(now - KEEP_IN_MEMORY)
         runner.breaker.success()
@@ -328,6 +332,26 @@ class DataSourcesEngine:
         _LOGGER.debug(
             "data source %s: %d slots from %s", source.value, fetched.slot_count, runner.provider.name
         )
+
+    async def _observed(self, fetched: Fetched, provider: str, now: datetime) -> None:
+        obs = observation_from(fetched.current, provider)
+        if obs is None:
+            return
+        self.weather.add(obs)
+        self.weather.trim(now - KEEP_IN_MEMORY)
+        try:
+            await self.store.save_observation(obs)
+        except Exception:
+            _LOGGER.exception("data sources: could not save a weather observation")
+
+    def weather_at(self, moment: datetime) -> Mapping[str, Any]:
+        """The `weather_*` fields for an event fired at `moment` (nulls when none or stale): from
+        memory, a binary search; for older events use `weather_between` from sources.db."""
+        return self.weather.fields_at(moment)
+
+    async def weather_between(self, start: datetime, end: datetime) -> WeatherIndex:
+        """An index over stored observations for a read of older events (export)."""
+        return WeatherIndex(await self.store.observations(start - MAX_AGE, end))
 
     async def _failed(self, source: Source, runner: Runner, err: ProviderError, now: datetime) -> None:
         assert runner.provider is not None
@@ -373,6 +397,9 @@ class DataSourcesEngine:
             state = states.get(source)
             if state is None or source in changed or runner.provider is None:
                 continue
+            if source is Source.WEATHER:
+                for obs in await self.store.observations(now - KEEP_IN_MEMORY, now + timedelta(days=1)):
+                    self.weather.add(obs)
             series, labels = await self.store.load(source, now - KEEP_IN_MEMORY)
             runner.cache.series, runner.cache.labels = series, labels
             runner.cache.current = dict(state.current)

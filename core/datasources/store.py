@@ -19,10 +19,11 @@ import aiosqlite
 import orjson
 
 from core.datasources.model import Fetched, Source
+from core.datasources.weather_at import Observation
 from core.slots import Slot
 
 SOURCES_DB = "sources.db"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _MIGRATIONS: dict[int, str] = {
     1: """
 CREATE TABLE IF NOT EXISTS slots (
@@ -43,6 +44,16 @@ CREATE TABLE IF NOT EXISTS fetch_state (
     last_attempt REAL,
     last_error TEXT,
     current TEXT NOT NULL DEFAULT '{}'  -- the last reading, JSON
+);
+""",
+    2: """
+CREATE TABLE IF NOT EXISTS observations (
+    observed_at INTEGER PRIMARY KEY,  -- epoch seconds UTC: the start of the interval described
+    provider TEXT NOT NULL,
+    temperature REAL,                 -- °C
+    humidity REAL,                    -- %
+    wind_speed REAL,                  -- m/s
+    condition TEXT
 );
 """,
 }
@@ -189,8 +200,29 @@ class SourcesStore:
     async def apply_retention(self, days: int, now: float | None = None) -> int:
         cutoff = (time.time() if now is None else now) - days * 86400
         cur = await self.db.execute("DELETE FROM slots WHERE end < ?", (int(cutoff),))
+        removed = int(cur.rowcount or 0)
+        cur = await self.db.execute("DELETE FROM observations WHERE observed_at < ?", (int(cutoff),))
         await self.db.commit()
-        return int(cur.rowcount or 0)
+        return removed + int(cur.rowcount or 0)
+
+    async def save_observation(self, obs: Observation) -> None:
+        await self.db.execute(
+            "INSERT OR REPLACE INTO observations VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                _ts(obs.observed_at),
+                obs.provider,
+                obs.temperature,
+                obs.humidity,
+                obs.wind_speed,
+                obs.condition,
+            ),
+        )
+        await self.db.commit()
+
+    async def observations(self, start: datetime, end: datetime) -> list[Observation]:
+        sql = "SELECT * FROM observations WHERE observed_at >= ? AND observed_at < ? ORDER BY observed_at"
+        async with self.db.execute(sql, (_ts(start), _ts(end))) as cur:
+            return [Observation(_dt(r[0]), r[1], r[2], r[3], r[4], r[5]) for r in await cur.fetchall()]
 
 
 async def series_names(store: SourcesStore, source: Source) -> list[str]:
