@@ -90,3 +90,25 @@ def test_bad_requests_and_no_secret_anywhere(live: LiveRuntime) -> None:
     assert tested.status_code == 200 and tested.json()["source"] == "carbon"
     for path in ("/api/v1/integrations", "/api/v1/integrations/prices/current", "/api/openapi.json"):
         assert SECRET not in live.get(path).text
+
+
+def test_events_carry_the_weather_at_their_time(live: LiveRuntime) -> None:
+    live.wait_until(lambda: statuses(live)["weather"]["status"] == "ok", "weather")
+    reading = live.get("/api/v1/integrations/weather/current").json()["reading"]
+    observed = datetime.fromisoformat(reading["observed_at"])
+    live.wait_until(lambda: live.stored() > 0, "stored events")
+    live.flush()
+    since = observed.isoformat()
+    events = live.get("/api/v1/events", start=since, limit=20).json()["events"]
+    assert events, "events fired after the observation"
+    for event in events:  # fired after the observation, within the hour: its reading, not a guess
+        assert event["weather_temperature"] == reading["temperature"]
+        assert event["weather_condition"] == reading["condition"]
+        assert event["weather_wind_speed"] == reading["wind_speed"]
+        assert datetime.fromisoformat(event["weather_observed_at"]) == observed
+    old = live.get("/api/v1/events", end=(observed - timedelta(hours=2)).isoformat(), limit=5).json()[
+        "events"
+    ]
+    assert all(e["weather_temperature"] is None for e in old)  # before any observation: nulls
+    one = live.get(f"/api/v1/events/{events[0]['id']}").json()
+    assert one["weather_temperature"] == reading["temperature"]

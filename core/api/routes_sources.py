@@ -3,6 +3,7 @@ so it reaches back as far as retention), and its current reading and slot values
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,7 +16,9 @@ from core.datasources import SPEC as DATA_SOURCES
 from core.datasources.engine import DataSourcesEngine
 from core.datasources.model import Source
 from core.datasources.store import labels_between, series_names
+from core.datasources.weather_at import NO_WEATHER
 from core.slots import Slot
+from core.store.query_types import StoredEvent
 
 MAX_RANGE = timedelta(days=31)
 
@@ -25,6 +28,19 @@ def _engine(ctx: RequestContext) -> DataSourcesEngine:
     if engine is None:
         raise web.HTTPServiceUnavailable(reason="the data sources engine is not running")
     return engine
+
+
+async def add_weather(ctx: RequestContext, events: Sequence[StoredEvent], rows: list[JsonDict]) -> None:
+    """Adds the `weather_*` fields to event rows (nulls when the data sources engine is off)."""
+    engine = ctx.control.engine(DATA_SOURCES)
+    if engine is None:
+        for row in rows:
+            row.update(NO_WEATHER)
+        return
+    for row, weather in zip(
+        rows, await engine.weather_for([e.event.time_fired for e in events]), strict=True
+    ):
+        row.update(weather)
 
 
 def _iso(moment: datetime) -> str:

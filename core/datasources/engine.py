@@ -349,6 +349,17 @@ class DataSourcesEngine:
         memory, a binary search; for older events use `weather_between` from sources.db."""
         return self.weather.fields_at(moment)
 
+    async def weather_for(self, times: Sequence[datetime]) -> list[Mapping[str, Any]]:
+        """The `weather_*` fields for events fired at `times` (a page of the events API, an export
+        batch): from memory when they are recent, else one read of sources.db for their span."""
+        if not times:
+            return []
+        oldest = min(times)
+        index = self.weather
+        if oldest < utcnow() - KEEP_IN_MEMORY + MAX_AGE:
+            index = await self.weather_between(oldest, max(times) + timedelta(seconds=1))
+        return [index.fields_at(t) for t in times]
+
     async def weather_between(self, start: datetime, end: datetime) -> WeatherIndex:
         """An index over stored observations for a read of older events (export)."""
         return WeatherIndex(await self.store.observations(start - MAX_AGE, end))
