@@ -11,9 +11,11 @@ Readers (export, the events API, InfluxDB points) join on read with `WeatherInde
 from __future__ import annotations
 
 import bisect
+import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -103,3 +105,25 @@ class WeatherIndex:
     def fields_at(self, moment: datetime) -> Mapping[str, Any]:
         i = self._index(moment)
         return NO_WEATHER if i < 0 else self._fields[i]
+
+
+def read_observations(path: Path, start: datetime, end: datetime) -> list[Observation]:
+    """Observations from sources.db through a read-only connection (for `export`, which runs while
+    the app may be writing); none when the file or its table does not exist yet."""
+    if not path.exists():
+        return []
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return []
+    try:
+        rows = conn.execute(
+            "SELECT observed_at, provider, temperature, humidity, wind_speed, condition FROM observations"
+            " WHERE observed_at >= ? AND observed_at < ? ORDER BY observed_at",
+            (int((start - MAX_AGE).timestamp()), int(end.timestamp()) + 1),
+        ).fetchall()
+    except sqlite3.Error:  # an older file without the table
+        return []
+    finally:
+        conn.close()
+    return [Observation(datetime.fromtimestamp(r[0], UTC), r[1], r[2], r[3], r[4], r[5]) for r in rows]
