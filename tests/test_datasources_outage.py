@@ -1,16 +1,22 @@
 """A provider outage never stalls ingest: a real runtime (simulator, HA client, pipeline, store)
 keeps storing events while every data source's provider hangs, and the outage shows in the
-source's status with the age of its last good data."""
+source's status. And InfluxDB points carry the weather at their time."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from core.config import DataSourcesConfig
+import pytest
+
+from core.config import DataSourcesConfig, InfluxConfig
 from core.datasources import SPEC as DATA_SOURCES
 from core.datasources.model import Source, SourceState
+from core.influx.writer import rows
+from core.influx.writer_v1 import WriterV1
 from core.slots import SeriesKind
+from tests.influx_servers import InfluxdServer
 from tests.provider_server import ProviderServer, Reply, provider_server
 from tests.runtime_harness import running_runtime, wait_for
 
@@ -43,3 +49,34 @@ async def test_ingest_keeps_storing_while_providers_hang(
         now = datetime.now(UTC)
         assert engine.slots(SeriesKind.PRICE, now, now + timedelta(hours=1)) == []  # answers now: no data
         assert runtime.engine_status("data_sources").state.value == "running"
+
+
+@pytest.mark.influx
+async def test_influx_points_carry_the_weather_at_their_time(
+    tmp_path: Path, influxd: InfluxdServer, influx_db: str
+) -> None:
+    """Simulator + pipeline + data sources (demo provider server) + InfluxDB sender + a real influxd."""
+    influx = InfluxConfig(enabled=True, url=influxd.url, database=influx_db, batch_size=200)
+    async with running_runtime(tmp_path, influxdb=influx) as runtime:
+        engine = runtime.engine(DATA_SOURCES)
+        assert engine is not None
+        await wait_for(lambda: engine.source_status(Source.WEATHER).state is SourceState.OK, "weather")
+        reading = engine.current(Source.WEATHER)
+        writer = WriterV1(influx)
+        try:
+            query = "SELECT * FROM state_changed WHERE weather_temperature > -100 LIMIT 5"
+
+            async def with_weather() -> list[dict[str, object]]:
+                return rows(await writer.query(query))
+
+            found: list[dict[str, object]] = []
+            for _ in range(300):
+                found = await with_weather()
+                if found:
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            await writer.close()
+    assert found, "points with weather fields"
+    assert found[0]["weather_temperature"] == reading["temperature"]
+    assert found[0]["weather_condition"] == reading["condition"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from core.engine import EngineRole, EngineSpec
 
@@ -14,9 +16,17 @@ if TYPE_CHECKING:
 async def _build(deps: Deps) -> InfluxSender | None:
     if not deps.config.influxdb.enabled:
         return None
+    from core.datasources import SPEC as DATA_SOURCES
     from core.influx.sender import InfluxSender
 
-    return InfluxSender(deps.config.influxdb, deps.store, deps.bus)
+    control = deps.control
+
+    async def weather(times: Sequence[datetime]) -> Sequence[Mapping[str, Any]] | None:
+        """The weather at each event's time, when the data sources engine runs (it may start later)."""
+        engine = control.engine(DATA_SOURCES)
+        return None if engine is None else await engine.weather_for(times)
+
+    return InfluxSender(deps.config.influxdb, deps.store, deps.bus, weather=weather)
 
 
 SPEC: EngineSpec[InfluxSender] = EngineSpec(
