@@ -20,6 +20,7 @@ from core.config import DataSourcesConfig
 from core.datasources import DEMO_LOCATION, resolve_location
 from core.datasources.demo_server import DEMO_TOKEN, DemoProviderServer
 from core.datasources.engine import DataSourcesEngine
+from core.datasources.location import ha_rest_location
 from core.datasources.model import AuthError, NotPublished, ProviderError, RateLimited, Source, SourceState
 from core.datasources.providers.ha_calendar import HaCalendar
 from core.datasources.schedule import Breaker, Tuning, next_price_fetch
@@ -361,5 +362,37 @@ async def test_the_demo_serves_calendars_too(tmp_path: Path) -> None:
         now = datetime.now(UTC)
         events = engine.upcoming_events(now, now + timedelta(days=7))
         assert {summary for _, summary, _ in events} >= {"Away: weekend trip", "Bin collection"}
+    finally:
+        await engine.stop()
+
+
+async def test_location_and_country_from_home_assistant(
+    tmp_path: Path, provider_server: ProviderServer
+) -> None:
+    provider_server.on("/api/config", fixture("ha_config.json"))
+    url = provider_server.url
+
+    async def ha_config(session: Any) -> Any:
+        return await ha_rest_location(session, url, "ha-token", "")
+
+    engine = DataSourcesEngine(
+        replace(settings(url), carbon_provider="auto"), tmp_path, None, ha_config=ha_config
+    )
+    assert engine.source_status(Source.PRICES).state is SourceState.DISABLED  # no country known yet
+    await engine.start()
+    try:
+        loc = engine.location
+        assert loc is not None and (loc.latitude, loc.longitude, loc.country) == (51.5072, -0.1276, "GB")
+        assert (loc.time_zone, loc.currency, loc.origin) == ("Europe/London", "GBP", "home_assistant")
+        assert engine.runners[Source.PRICES].choice.provider == "octopus"  # chosen again for GB
+        assert engine.runners[Source.CARBON].choice.provider == "uk_carbon"
+        assert provider_server.seen[0].headers["Authorization"] == "Bearer ha-token"
+    finally:
+        await engine.stop()
+    provider_server.on("/api/config", Reply(b"401: Unauthorized", 401, content_type="text/plain"))
+    engine = DataSourcesEngine(settings(url), tmp_path, None, ha_config=ha_config)
+    await engine.start()
+    try:
+        assert engine.location is None  # no guess; zone.home or the config must say
     finally:
         await engine.stop()

@@ -7,12 +7,12 @@ The package exports exactly one `SPEC`; other engines reach the running engine w
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from core.config import AppConfig
 from core.datasources.engine import DataSourcesEngine
-from core.datasources.location import DEMO_LOCATION, home_zone_location, resolve_location
+from core.datasources.location import DEMO_LOCATION, ha_rest_location, home_zone_location, resolve_location
 from core.datasources.model import Location
 from core.datasources.providers.ha_calendar import HaCalendar
 from core.engine import EngineRole, EngineSpec
@@ -46,6 +46,12 @@ async def build(deps: Deps) -> DataSourcesEngine | None:
         return await home_zone_location(store, settings.country)
 
     needs_ha = location is None or location.latitude is None
+    ha = config.home_assistant
+    ha_url = ha_http_url(ha.url)
+
+    async def ha_config(session: Any) -> Location | None:
+        return await ha_rest_location(session, ha_url, ha.token, settings.country)
+
     return DataSourcesEngine(
         settings,
         deps.data_dir,
@@ -53,6 +59,7 @@ async def build(deps: Deps) -> DataSourcesEngine | None:
         demo=demo,
         locate=locate if needs_ha else None,
         calendar=_calendar(config, demo=demo is not None),
+        ha_config=ha_config if needs_ha and ha_url and ha.token and demo is None else None,
     )
 
 

@@ -92,6 +92,7 @@ class DataSourcesEngine:
         demo: Any = None,  # a DemoProviderServer the engine starts and stops (simulator mode)
         locate: Callable[[], Awaitable[Location | None]] | None = None,  # HA's home, polled until found
         calendar: HaCalendar | None = None,  # HA's calendars (needs HA's URL and token)
+        ha_config: Callable[[aiohttp.ClientSession], Awaitable[Location | None]] | None = None,
     ) -> None:
         self.settings = settings
         self.location = location
@@ -111,8 +112,16 @@ class DataSourcesEngine:
         self.weather = WeatherIndex()  # observations, for the weather at an event's time
         self.runners: dict[Source, Runner] = {}
         self.calendar = calendar
-        for source, choice in choose(settings, location, calendar=calendar is not None).items():
-            provider = calendar if source is Source.CALENDAR and choice.provider else provider_for(choice)
+        self._ha_config = ha_config  # HA's location (REST /api/config), asked once at start
+        self._choose()
+
+    def _choose(self) -> None:
+        """A runner per source for the provider the config (or the country, for "auto") picks."""
+        chosen = choose(self.settings, self.location, calendar=self.calendar is not None)
+        for source, choice in chosen.items():
+            provider = (
+                self.calendar if source is Source.CALENDAR and choice.provider else provider_for(choice)
+            )
             self.runners[source] = Runner(choice, provider, Breaker(self.tuning, self._rng))
 
     # -- engine ---------------------------------------------------------------------------------
@@ -125,6 +134,14 @@ class DataSourcesEngine:
                 self.calendar.url = url
         await self.store.open()
         self._session = aiohttp.ClientSession()
+        if self._ha_config is not None:
+            found = await self._ha_config(self._session)
+            if found is not None:  # HA's country may change what "auto" picks: choose again
+                self.location, self._locate = found, None
+                self._choose()
+                _LOGGER.info(
+                    "data sources: location from Home Assistant (country %s)", found.country or "unknown"
+                )
         await self._load_cache()
         self._started_at = time.time()
         for source, runner in self.runners.items():

@@ -34,3 +34,37 @@ async def home_zone_location(store: Any, country: str) -> Location | None:
     if not isinstance(lat, int | float) or not isinstance(lon, int | float):
         return None
     return Location(float(lat), float(lon), country.strip().upper(), origin="home_assistant")
+
+
+async def ha_rest_location(
+    session: Any, url: str, token: str, country: str, timeout_s: float = 5.0
+) -> Location | None:
+    """Home Assistant's own location from its REST API (`GET /api/config`, the same dict as the
+    WebSocket `get_config`: latitude, longitude, time_zone, currency, country). None when HA does
+    not answer in time or answers without coordinates; the caller falls back to `zone.home`."""
+    import aiohttp
+
+    try:
+        async with session.get(
+            url.rstrip("/") + "/api/config",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=aiohttp.ClientTimeout(total=timeout_s),
+        ) as resp:
+            if resp.status != 200:
+                return None
+            data = await resp.json(content_type=None)
+    except (TimeoutError, aiohttp.ClientError, ValueError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    lat, lon = data.get("latitude"), data.get("longitude")
+    if not isinstance(lat, int | float) or not isinstance(lon, int | float):
+        return None
+    return Location(
+        float(lat),
+        float(lon),
+        (country or str(data.get("country") or "")).strip().upper(),
+        str(data.get("time_zone") or "UTC"),
+        str(data.get("currency") or ""),
+        origin="home_assistant",
+    )
