@@ -92,6 +92,9 @@ class Route:
     not_found: bool = False  # documents a 404 (unknown id)
     content_type: str = "application/json"
     description: str = ""
+    # A query that can take seconds on a big store (analytics over long windows, search): runs
+    # under the server's HeavyGate, so a burst answers 503 + Retry-After instead of starving ingest.
+    heavy: bool = False
 
     @property
     def operation_id(self) -> str:
