@@ -29,7 +29,8 @@ def status_line(runtime: Runtime, sample: MetricsSample) -> str:
     # Human-facing like a log line: HA's detail may quote the token (a hostile auth_invalid message).
     return redact(
         f"{health} | HA {ha.detail or ha.state} | {sample.events_per_s:,.0f} ev/s | "
-        f"total {sample.events_total:,} | p99 {latency} | queue {sample.queue_depth}{outbox}{lag}{rss}{failed}"
+        f"total {sample.events_total:,} | p99 {latency} | queue {sample.queue_depth}"
+        f"{outbox}{lag}{rss}{failed}"
     )
 
 
