@@ -414,8 +414,8 @@ def _coerce(key: str, value: Any, hint: Any) -> Any:
         if isinstance(value, bool):
             raise ConfigError(key, f"must be a number, got {value!r}")
         if isinstance(value, str) and not (_INT_TEXT if hint is int else _FLOAT_TEXT).fullmatch(value):
-            kind = "a whole number" if hint is int else "a number"
-            raise ConfigError(key, f"must be {kind} in plain digits, got {value!r}")
+            kind = "whole, in plain digits" if hint is int else "in plain digits"
+            raise ConfigError(key, f"must be a number ({kind}), got {value!r}")
         try:
             number = hint(value)
         except (TypeError, ValueError):
