@@ -129,7 +129,7 @@ def test_a_burst_of_heavy_queries_gets_503_with_retry_after(rt: LiveRuntime) -> 
     blocking.__name__ = "blocking_heavy"
     heavy = Route("GET", "/heavy", blocking, Access.DATA, "test", "analytics", {}, heavy=True)
     liveness = next(r for r in all_routes() if r.path == "/health")
-    api = ApiServer(rt.runtime, routes=[heavy, liveness])
+    api = ApiServer(rt.runtime.deps, routes=[heavy, liveness])
     rt.call(api.start())
     try:
         base = api.base_url
@@ -248,6 +248,9 @@ def test_protocol_errors_are_json(rt: LiveRuntime) -> None:
 
 
 async def test_a_port_in_use_fails_the_engine_with_a_clear_reason(tmp_path: Path) -> None:
+    """A real runtime whose API port is taken: the API engine is FAILED with a reason a user can act
+    on, in the status the GUI's Services tab shows and in the headless status line."""
+    from core.api.engine_spec import SPEC as API
     from core.headless import status_line
     from core.metrics import MetricsSample
     from core.runtime import Runtime
@@ -257,14 +260,16 @@ async def test_a_port_in_use_fails_the_engine_with_a_clear_reason(tmp_path: Path
         holder.listen()
         port = holder.getsockname()[1]
         runtime = Runtime(with_api(live_config(tmp_path), port=port))
-        api = ApiServer(runtime)
-        with pytest.raises(OSError):
-            await api.start()
-    status = api.status()
+        try:
+            await runtime.start()
+            status = runtime.engine_status(API.name)
+            health = runtime.health()
+            sample = MetricsSample(time.time(), 0.0, 0, 0.0, 0, None, None, 0, 0, None, None, None)
+            line = status_line(runtime, sample)
+        finally:
+            await runtime.stop()
+    reason = f"port {port} on 127.0.0.1 is already in use"
     assert status.state == EngineState.FAILED
-    assert status.last_error is not None and f"port {port}" in status.last_error
-    assert "already in use" in status.detail
-    runtime.engines["api"] = api
-    sample = MetricsSample(time.time(), 0.0, 0, 0.0, 0, None, None, 0, 0, None, None, None)
-    line = status_line(runtime, sample)
-    assert f"API failed: port {port} on 127.0.0.1 is already in use" in line
+    assert status.last_error is not None and reason in status.last_error
+    assert f"API failed: ListenError: {reason}" in line
+    assert str(health.status) != "healthy" and any(r.startswith("api failed") for r in health.reasons)

@@ -268,3 +268,21 @@ def test_setup_needed_only_on_first_run(tmp_path: Path) -> None:
     assert not needs_setup(fresh, SimpleNamespace(demo=True, screenshots=None))
     assert not needs_setup(replace(fresh, ui=UiConfig(setup_done=True)), SimpleNamespace())
     assert not needs_setup(replace(fresh, home_assistant=HomeAssistantConfig(url="http://h:8123")), None)
+
+
+def test_bridge_relays_a_watched_engine_topic_once(qapp: Any) -> None:
+    from app.bridge import Bridge
+    from core.bus import Bus
+
+    bus = Bus()
+    bridge = Bridge(bus)
+    got: list[tuple[str, Any]] = []
+    bridge.topic_event.connect(lambda topic, payload: got.append((topic, payload)))
+    bus.publish("sports.event", "ignored: nobody watches yet")
+    bridge.watch("sports.event")
+    bridge.watch("sports.event")  # a second tab watching the same topic adds no second relay
+    bus.publish("sports.event", {"type": "score_changed"})
+    assert got == [("sports.event", {"type": "score_changed"})]
+    bridge.detach()
+    bus.publish("sports.event", "after detach")
+    assert len(got) == 1

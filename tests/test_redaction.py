@@ -100,11 +100,6 @@ def test_redaction_module_is_the_only_one() -> None:
 # -- the runtime registers every secret, whatever engines run -------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="LEAD: passes once core/runtime.py calls core.logs.register_config_secrets(config) on "
-    "load and in apply_config (issue 9); then delete this marker",
-)
 async def test_runtime_without_the_api_redacts_the_influxdb_password(tmp_path: Path) -> None:
     """Under the GUI-less runtime with [api] enabled = false, nothing but the runtime itself can
     register the InfluxDB password (the API engine used to be the one doing it)."""
@@ -119,13 +114,13 @@ async def test_runtime_without_the_api_redacts_the_influxdb_password(tmp_path: P
         logging=LoggingConfig(log_dir=str(tmp_path / "logs")),
         source_path=str(tmp_path / "config.toml"),
     )
-    runtime = Runtime(config)  # <- the runtime must call register_config_secrets(config) here ...
+    runtime = Runtime(config)  # the runtime calls register_config_secrets(config) here ...
     ring = setup_logging(config.logging, runtime.bus)
     try:
         await runtime.start()
         logging.getLogger("core.influx.sender").warning("login failed for ha/%s", password)
         new = replace(config, influxdb=replace(config.influxdb, password="applied-pass-3d9a7b"))
-        await runtime.apply_config(new)  # <- ... and here, on apply
+        await runtime.apply_config(new)  # ... and here, on apply
         logging.getLogger("core.influx.sender").warning("login failed for ha/applied-pass-3d9a7b")
     finally:
         await runtime.stop()

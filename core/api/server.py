@@ -26,10 +26,10 @@ from core.api.spec import RequestContext, Route
 from core.api.validation import ApiError, BadRequest, parse_body, parse_query
 from core.engine import EngineState, EngineStatus
 from core.keys import ApiKeys, ensure_keys
-from core.logs import redact, register_config_secrets
+from core.logs import redact
 
 if TYPE_CHECKING:
-    from core.runtime import Runtime
+    from core.deps import Deps
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -80,12 +80,12 @@ class RateMeter:
 class ApiServer:
     name = "api"
 
-    def __init__(self, runtime: Runtime, *, routes: list[Route] | None = None) -> None:
-        self.runtime = runtime
-        self.config = runtime.config.api
+    def __init__(self, deps: Deps, *, routes: list[Route] | None = None) -> None:
+        self.deps = deps
+        self.config = deps.config.api
         self.routes: tuple[Route, ...] = tuple(routes if routes is not None else all_routes())
         self.keys: ApiKeys | None = None
-        self.metrics = ApiMetrics(runtime)
+        self.metrics = ApiMetrics(deps)
         self.key_required = True
         self.port: int | None = None
         self.bound_hosts: list[str] = []
@@ -104,18 +104,24 @@ class ApiServer:
     # -- engine ---------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        register_config_secrets(self.runtime.config)  # defence in depth; the runtime registers them first
         try:
             await self._start()
+        except OSError as err:
+            # The runtime shows "<type>: <text>" in the status, the Services tab and the headless line.
+            self._note_start_failure(_start_problem(self.config.host, self.config.port, err))
+            raise ListenError(self._last_error or str(err)) from err
         except Exception as err:
-            self._failed = True
-            self._last_error = redact(_start_problem(self.config.host, self.config.port, err))
-            self._last_error_at = time.time()
+            self._note_start_failure(f"{type(err).__name__}: {err}")
             raise
+
+    def _note_start_failure(self, text: str) -> None:
+        self._failed = True
+        self._last_error = redact(text)
+        self._last_error_at = time.time()
 
     async def _start(self) -> None:
         self._failed = False
-        self.keys = ensure_keys(self.runtime.config)
+        self.keys = ensure_keys(self.deps.config)
         app = self.build_app()
         runner = GuardedRunner(
             app, self.guard, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT_S
@@ -200,7 +206,7 @@ class ApiServer:
             params = parse_query(route.params, request.query, request.match_info)
             if route.body_params:
                 params.update(parse_body(route.params, await _read_json(request)))
-            ctx = RequestContext(self.runtime, self, request, params)
+            ctx = RequestContext(self.deps, self, request, params)
             if route.heavy:
                 async with self.heavy.slot():
                     result = await route.handler(ctx)
@@ -254,12 +260,19 @@ class ApiServer:
         self._last_error_at = time.time()
 
 
-def _start_problem(host: str, port: int, err: Exception) -> str:
-    if isinstance(err, OSError) and err.errno in (98, 48, 10048):  # EADDRINUSE: Linux, macOS, Windows
+class ListenError(OSError):
+    """The API could not listen; str() says why and what to change."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "cannot listen"
+
+
+def _start_problem(host: str, port: int, err: OSError) -> str:
+    if err.errno in (98, 48, 10048):  # EADDRINUSE: Linux, macOS, Windows
         return f"port {port} on {host} is already in use: stop the other program or set [api] port"
-    if isinstance(err, OSError) and err.errno in (99, 49, 10049):  # EADDRNOTAVAIL
+    if err.errno in (99, 49, 10049):  # EADDRNOTAVAIL
         return f"cannot listen on {host}: not an address of this machine ([api] host)"
-    return f"{type(err).__name__}: {err}"
+    return f"cannot listen on {host}:{port}: {err.strerror or err}"
 
 
 async def _read_json(request: web.Request) -> Any:

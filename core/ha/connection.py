@@ -6,7 +6,7 @@ socket: it parses each frame (a bare object or, after coalesce_messages, an arra
 results and pongs to the future waiting for that id, and events to the handler registered for
 their subscription id. Handlers run synchronously in the reader and must never block.
 
-TLS policy and the wording of certificate failures live in core/ha/tls.py; here a rejected
+TLS policy and the wording of certificate failures live in core/tls.py; here a rejected
 certificate becomes a `TLSProblem` (an HAError, so the client and the Test button show it as is).
 """
 
@@ -25,10 +25,10 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.uri import parse_uri
 
-from core.ha.tls import CertificateFileError, explain_rejection, ssl_context
 from core.logs import register_secret
 from core.models import JsonDict
 from core.ratelog import RateLimitedLog
+from core.tls import CertificateFileError, explain_rejection, ssl_context
 
 log = logging.getLogger(__name__)
 
@@ -311,9 +311,14 @@ class HAConnection:
         if type(msg) is not dict:
             self._unexpected("not a JSON object", msg)
             return
-        kind = msg.get("type")
+        kind, msg_id = msg.get("type"), msg.get("id")
+        if type(msg_id) is not int and kind in ("event", "result", "pong"):
+            # A list id is unhashable (it crashed the reader) and 1.0 would pass for 1: HA only
+            # ever sends integers, so anything else is counted, never routed.
+            self._unexpected("id is not an integer", msg)
+            return
         if kind == "event":
-            handler = self._handlers.get(msg.get("id"))  # type: ignore[arg-type]
+            handler = self._handlers.get(msg_id)  # type: ignore[arg-type]
             if handler is None:
                 self._unexpected("event for an unknown subscription", msg)
                 return
@@ -324,7 +329,7 @@ class HAConnection:
                 self.stats.handler_errors += 1
                 log.exception("HA event handler failed")
         elif kind == "result" or kind == "pong":
-            future = self._pending.pop(msg.get("id"), None)  # type: ignore[arg-type]
+            future = self._pending.pop(msg_id, None)  # type: ignore[arg-type]
             if future is None:
                 self._unexpected("reply to no pending command", msg)
             elif not future.done():
