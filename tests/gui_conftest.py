@@ -1,7 +1,8 @@
 """Fixtures for the GUI tests (tests/test_gui*.py), registered from conftest.py's pytest_plugins.
 
-Async GUI tests run on the qasync loop (conftest's loop-factory hook, stack-notes pattern A): never
-call qtbot.waitSignal / qtbot.wait inside them; await `wait_signal` or `wait_until` instead.
+Async GUI tests run on the qasync loop (conftest's loop-factory hook, docs/stack-notes.md §3,
+pattern A): never call qtbot.waitSignal / qtbot.wait inside them; await `wait_signal` or
+`wait_until` instead.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from app.conn_test import CheckFailed, check_ha_form
+from app.connection_check import CheckFailed, check_ha_form
 from core.config import AppConfig, ConfigError, load_config
 from core.ha.client import ConnState, HAClient
 from core.ha.simulator import SimulatorConfig

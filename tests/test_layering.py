@@ -24,8 +24,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     # 2: the store (SQLite, its queries and its writer)
     frozenset({"store"}),
     # 3: what reads or writes the store: pipeline, InfluxDB, analytics, alert rules and their store
-    frozenset({"pipeline", "influx", "trace", "analytics", "analytics_places", "durations", "reliability"})
-    | {"alert_rules", "alert_store"},
+    frozenset({"pipeline", "influx", "trace", "analytics", "analytics_places", "durations", "reliability"}),
     # 4: sources that feed the pipeline
     frozenset({"ha"}),
     # 5: engines built on the above

@@ -98,6 +98,14 @@ class ReaderStats:
     commands: int = 0
 
 
+def _command_error(reply: JsonDict) -> CommandError:
+    """HA's code and message from a success=false reply."""
+    error = reply.get("error")
+    if not isinstance(error, dict):
+        error = {}
+    return CommandError(str(error.get("code", "unknown_error")), str(error.get("message", "")))
+
+
 def _preview(data: object, limit: int = 160) -> str:
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else repr(data)
     return text if len(text) <= limit else text[:limit] + "..."
@@ -160,7 +168,7 @@ class HAConnection:
         try:
             ws = await _SameOriginConnect(
                 url,
-                compression=None,  # deflate costs 13-24 % CPU on a LAN (perf-limits §2)
+                compression=None,  # deflate costs 13-24 % CPU on a LAN (docs/perf-limits.md §2)
                 max_size=max_size,
                 ping_interval=None,  # liveness is the app-level ping (it also proves HA's loop runs)
                 open_timeout=timeout_s,
@@ -228,10 +236,7 @@ class HAConnection:
         """Send a command and return its `result`; raises CommandError on success=false."""
         reply = await self.request(msg, timeout_s)
         if reply.get("success") is not True:
-            error = reply.get("error")
-            if not isinstance(error, dict):
-                error = {}
-            raise CommandError(str(error.get("code", "unknown_error")), str(error.get("message", "")))
+            raise _command_error(reply)
         return reply.get("result")
 
     async def subscribe(self, event_type: str, handler: EventHandler, timeout_s: float | None = None) -> int:
@@ -247,9 +252,7 @@ class HAConnection:
             async with asyncio.timeout(timeout_s):
                 reply = await future
             if reply.get("success") is not True:
-                raise CommandError(
-                    str((reply.get("error") or {}).get("code")), f"subscribe {event_type} failed"
-                )
+                raise _command_error(reply)  # HA's message says why (e.g. a non-admin token)
         except BaseException:
             self._handlers.pop(sub_ids[0], None)
             raise
