@@ -6,6 +6,10 @@ aiohttp answers before any route or middleware runs (oversized headers, malforme
 - At most MAX_CONNECTIONS are open at once; one more gets a JSON 503 with Retry-After and is closed.
 - Idle keep-alive connections close after KEEPALIVE_S (aiohttp's own default is an hour).
 The body's read timeout is in server.py, where the body is read.
+
+This subclasses aiohttp's RequestHandler and reads a few of its attributes (`_messages`,
+`_current_request`, the Server's `_kwargs`); tests/test_api_hardening.py drives every path over
+real sockets, so an aiohttp upgrade that changes them fails there, not in production.
 """
 
 from __future__ import annotations
