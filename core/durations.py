@@ -9,7 +9,9 @@ reader thread: up to ROW_CAP rows of Python work must not freeze the GUI's event
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass
+from array import array
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -63,14 +65,36 @@ def percentile(ordered: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
-def state_duration(state: str | None, samples: list[tuple[float, int, int]]) -> StateDuration:
-    """samples: (seconds, event id, time_us)."""
-    ordered = sorted(s[0] for s in samples)
+@dataclass(slots=True)
+class Samples:
+    """One entity's stays in one state, as columns: arrays of numbers are not tracked by the cyclic
+    garbage collector, so grouping 500k rows creates no objects for it to walk (one tuple per row
+    did: its collections, under the GIL, stalled the event loop while a reader thread ran this)."""
+
+    seconds: array[float] = field(default_factory=lambda: array("d"))
+    event_ids: array[int] = field(default_factory=lambda: array("q"))
+    times_us: array[int] = field(default_factory=lambda: array("q"))
+
+    def add(self, seconds: float, event_id: int, time_us: int) -> None:
+        self.seconds.append(seconds)
+        self.event_ids.append(event_id)
+        self.times_us.append(time_us)
+
+    def __len__(self) -> int:
+        return len(self.seconds)
+
+
+def state_duration(state: str | None, samples: Samples) -> StateDuration:
+    ordered = sorted(samples.seconds)
     p1, p99 = percentile(ordered, 0.01), percentile(ordered, 0.99)
     median = statistics.median(ordered)
     outliers: list[tuple[float, int, int]] = []
     if len(ordered) >= MIN_SAMPLES_FOR_OUTLIERS:
-        outliers = [s for s in samples if s[0] < p1 or s[0] > p99]
+        outliers = [
+            (s, samples.event_ids[i], samples.times_us[i])
+            for i, s in enumerate(samples.seconds)
+            if s < p1 or s > p99
+        ]
     examples = sorted(outliers, key=lambda s: -abs(s[0] - median))[:MAX_EXAMPLES]
     return StateDuration(
         state,
@@ -98,17 +122,37 @@ async def duration_analytics(
     a, b = datetime_to_us(start), datetime_to_us(end)
 
     def read(conn: Any, _lookups: Any) -> DurationAnalytics:
-        rows = duration_rows(conn, a, b, entity_id, domain, ROW_CAP)
-        return DurationAnalytics(start, end, len(rows) >= ROW_CAP, summarize(rows, limit))
+        grouped, count = group_rows(duration_rows(conn, a, b, entity_id, domain, ROW_CAP))
+        return DurationAnalytics(start, end, count >= ROW_CAP, summarize_groups(grouped, limit))
 
     return await run_read(store.queries, read)
 
 
-def summarize(rows: list[Any], limit: int) -> list[EntityDurations]:
-    """Group (entity, state, ms, event id, time_us) rows per entity and state; the first `limit`."""
-    grouped: dict[str, dict[str | None, list[tuple[float, int, int]]]] = {}
+Grouped = dict[str, dict[str | None, Samples]]
+
+
+def group_rows(rows: Iterable[tuple[str, str | None, int, int, int]]) -> tuple[Grouped, int]:
+    """(entity, state, ms, event id, time_us) rows per entity and state, and how many rows there were."""
+    grouped: Grouped = {}
+    count = 0
     for ent, state, ms, event_id, time_us in rows:
-        grouped.setdefault(ent, {}).setdefault(state, []).append((ms / 1000, event_id, time_us))
+        count += 1
+        by_state = grouped.get(ent)
+        if by_state is None:
+            by_state = grouped[ent] = {}
+        samples = by_state.get(state)
+        if samples is None:
+            samples = by_state[state] = Samples()
+        samples.add(ms / 1000, event_id, time_us)
+    return grouped, count
+
+
+def summarize(rows: Iterable[tuple[str, str | None, int, int, int]], limit: int) -> list[EntityDurations]:
+    """The first `limit` entities (by id) of the rows, each with its most frequent states."""
+    return summarize_groups(group_rows(rows)[0], limit)
+
+
+def summarize_groups(grouped: Grouped, limit: int) -> list[EntityDurations]:
     entities = []
     for ent in sorted(grouped)[:limit]:
         states = sorted(grouped[ent].items(), key=lambda kv: -len(kv[1]))[:MAX_STATES]

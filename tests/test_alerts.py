@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from core.alert_rules import AlertThresholds, Observation, evaluate
-from core.alert_store import Alert
 from core.alerts import SPEC as ALERTS
 from core.alerts import AlertEngine
+from core.alerts.rules import AlertThresholds, Observation, evaluate
+from core.alerts.store import Alert
 from core.bus import Topic
 from core.config import InfluxConfig
 from core.influx.status import InfluxStatus

@@ -17,14 +17,14 @@ CORE = Path(__file__).resolve().parents[1] / "core"
 # Lower layers never import higher ones. Within a layer imports are allowed, circles are not.
 LAYERS: tuple[frozenset[str], ...] = (
     # 0: plain building blocks, no engine knowledge
-    frozenset({"engine", "bus", "models", "jsonb", "ratelog", "gc_watch", "slots", "tls"}),
+    frozenset({"engine", "bus", "models", "jsonb", "ratelog", "gc_watch", "slots", "tls"})
+    | {"fileperm", "hosts", "pin"},
     # 1: configuration, logging, metrics, health, keys and the dependency contract
     frozenset({"config", "logs", "process_health", "metrics", "health", "keys", "deps"}),
     # 2: the store (SQLite, its queries and its writer)
     frozenset({"store"}),
     # 3: what reads or writes the store: pipeline, InfluxDB, analytics, alert rules and their store
-    frozenset({"pipeline", "influx", "trace", "analytics", "analytics_places", "durations", "reliability"})
-    | {"alert_rules", "alert_store"},
+    frozenset({"pipeline", "influx", "trace", "analytics", "analytics_places", "durations", "reliability"}),
     # 4: sources that feed the pipeline
     frozenset({"ha"}),
     # 5: engines built on the above

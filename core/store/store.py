@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from core.config import StorageConfig
 from core.engine import EngineState, EngineStatus
+from core.fileperm import private_file
 from core.models import EnrichedEvent, RegistrySnapshot
 from core.store import outbox
 from core.store.codec import datetime_to_us
@@ -84,7 +85,8 @@ class EventStore:
         retention: bool = True,
     ) -> EventStore:
         """Open (creating and migrating) `data_dir/events.sqlite3`; start daily retention if asked."""
-        await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
+        # The home's history (locks, presence): this user only, -wal/-shm included (core/fileperm.py).
+        await asyncio.to_thread(private_file, data_dir / DB_FILENAME, sqlite=True)
         store = cls(data_dir / DB_FILENAME, config or StorageConfig(), outbox_enabled)
         try:
             await store._writer.start()

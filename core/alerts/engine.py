@@ -1,4 +1,4 @@
-"""The alert engine ("alerts"): evaluates the rules in core.alert_rules on real runtime state every
+"""The alert engine ("alerts"): evaluates the rules in core.alerts.rules on real runtime state every
 few seconds, raises an alert when a condition starts, clears it when the condition ends, and keeps
 every alert with its history in alerts.db. Every raise/ack/resolve is published on Topic.ALERT
 (payload: the `Alert` record; its `state` says which).
@@ -18,8 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.alert_rules import AlertThresholds, Finding, Observation, evaluate
-from core.alert_store import ALERTS_DB, Alert, AlertStore, HistoryEntry
+from core.alerts.rules import AlertThresholds, Finding, Observation, evaluate
+from core.alerts.store import ALERTS_DB, Alert, AlertStore, HistoryEntry
 from core.bus import Topic, Unsubscribe
 from core.engine import EngineRole, EngineSpec, EngineState, EngineStatus
 from core.influx.spec import SPEC as INFLUX
