@@ -5,6 +5,7 @@ source's status. And InfluxDB points carry the weather at their time."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -80,3 +81,20 @@ async def test_influx_points_carry_the_weather_at_their_time(
     assert found, "points with weather fields"
     assert found[0]["weather_temperature"] == reading["temperature"]
     assert found[0]["weather_condition"] == reading["condition"]
+
+
+async def test_a_configuration_change_restarts_only_the_data_sources(tmp_path: Path) -> None:
+    async with running_runtime(tmp_path) as runtime:
+        first = runtime.engine(DATA_SOURCES)
+        assert first is not None
+        demo = (Source.PRICES, Source.WEATHER)
+        await wait_for(lambda: all(first.source_status(s).state is SourceState.OK for s in demo), "demo data")
+        new = replace(runtime.config, data_sources=replace(runtime.config.data_sources, price_provider="off"))
+        restarted = await runtime.apply_config(new)
+        assert restarted == ["data_sources"]
+        second = runtime.engine(DATA_SOURCES)
+        assert second is not None and second is not first
+        status = second.source_status(Source.PRICES)
+        assert status.state is SourceState.DISABLED and status.detail == "turned off"
+        weather = second.source_status(Source.WEATHER)
+        assert weather.state is SourceState.OK and weather.last_success is not None  # from sources.db
