@@ -396,3 +396,27 @@ async def test_location_and_country_from_home_assistant(
         assert engine.location is None  # no guess; zone.home or the config must say
     finally:
         await engine.stop()
+
+
+async def test_a_zone_change_drops_that_sources_cache_only(
+    tmp_path: Path, provider_server: ProviderServer
+) -> None:
+    demo = DemoProviderServer()
+    url = await demo.start()
+    try:
+        first = make(tmp_path, settings(url, air_quality_provider="off", carbon_provider="off"))
+        await first.start()
+        await until(ok(first, Source.WEATHER, Source.PRICES))
+        await first.stop()
+    finally:
+        await demo.stop()
+    cfg = settings(provider_server.url, air_quality_provider="off", carbon_provider="off", price_zone="AT")
+    second = make(tmp_path, cfg)  # the provider is unreachable now: only the cache can answer
+    await second.start()
+    try:
+        now = datetime.now(UTC)
+        assert second.source_status(Source.WEATHER).state is SourceState.OK  # same place: kept
+        assert second.slots(SeriesKind.PRICE, now - timedelta(hours=1), now + timedelta(hours=6)) == []
+        assert second.source_status(Source.PRICES).last_success is None  # DE's prices are not AT's
+    finally:
+        await second.stop()

@@ -114,3 +114,26 @@ def base_url(provider: Provider, settings: DataSourcesConfig, location: Location
     ):
         url = "https://api.awattar.at"
     return url.rstrip("/")
+
+
+def cache_key(source: Source, provider: str, settings: DataSourcesConfig, location: Location | None) -> str:
+    """What the cached data of a source depends on: its provider and the settings that select the
+    series (zone, region, tariff, place). A cache made under another key is dropped at start, so a
+    change from DK1 to DK2 never shows DK1's prices as DK2's."""
+    where = ""
+    if location is not None and location.latitude is not None and location.longitude is not None:
+        where = f"{location.latitude:.2f},{location.longitude:.2f}"
+    country = location.country if location else ""
+    parts = {
+        Source.WEATHER: (where,),
+        Source.AIR_QUALITY: (where,),
+        Source.CARBON: (str(settings.carbon_region), settings.carbon_zone or country),
+        Source.PRICES: (
+            settings.price_zone or country,
+            settings.octopus_region,
+            settings.octopus_product,
+            where,
+        ),
+        Source.CALENDAR: (",".join(sorted(settings.calendar_entities)),),
+    }[source]
+    return "|".join((provider, *parts))

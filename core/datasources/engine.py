@@ -20,7 +20,7 @@ import aiohttp
 
 from core.config import DataSourcesConfig
 from core.datasources.cache import SeriesCache
-from core.datasources.choice import Choice, base_url, choose, provider_for
+from core.datasources.choice import Choice, base_url, cache_key, choose, provider_for
 from core.datasources.model import (
     Fetched,
     Location,
@@ -335,7 +335,7 @@ class DataSourcesEngine:
     async def _succeeded(self, source: Source, runner: Runner, fetched: Fetched, now: datetime) -> None:
         assert runner.provider is not None
         try:  # saved before the status says "ok", so an "ok" source is also on disk
-            await self.store.save_fetch(source, runner.provider.name, fetched, now.timestamp())
+            await self.store.save_fetch(source, self._cache_key(source), fetched, now.timestamp())
         except Exception:  # the disk cache is a convenience; the data is in memory
             _LOGGER.exception("data source %s: could not save to %s", source.value, SOURCES_DB)
         if source is Source.WEATHER:
@@ -401,7 +401,7 @@ class DataSourcesEngine:
                 runner.next_fetch.isoformat(timespec="seconds"),
             )
         with contextlib.suppress(Exception):
-            await self.store.save_failure(source, runner.provider.name, message, now.timestamp())
+            await self.store.save_failure(source, self._cache_key(source), message, now.timestamp())
 
     def _next_after_success(self, runner: Runner, now: datetime) -> datetime:
         assert runner.provider is not None
@@ -414,11 +414,14 @@ class DataSourcesEngine:
         period = runner.provider.interval.total_seconds()
         return now + timedelta(seconds=jittered(period, self.tuning, self._rng))
 
+    def _cache_key(self, source: Source) -> str:
+        return cache_key(source, self.runners[source].choice.provider, self.settings, self.location)
+
     async def _load_cache(self) -> None:
         """Serve the last data at once; schedule from the last success, so a restart does not refetch."""
         states = await self.store.fetch_states()
         now = utcnow()
-        changed = [s for s, st in states.items() if st.provider != self.runners[s].choice.provider]
+        changed = [s for s, st in states.items() if st.provider != self._cache_key(s)]
         if changed:
             await self.store.forget(changed)
         for source, runner in self.runners.items():

@@ -39,7 +39,7 @@ CREATE TABLE IF NOT EXISTS slots (
 CREATE INDEX IF NOT EXISTS ix_slots_end ON slots (end);
 CREATE TABLE IF NOT EXISTS fetch_state (
     source TEXT PRIMARY KEY,
-    provider TEXT NOT NULL,
+    provider TEXT NOT NULL,         -- the cache key: provider|zone, region, place (choice.cache_key)
     last_success REAL,              -- epoch seconds
     last_attempt REAL,
     last_error TEXT,
