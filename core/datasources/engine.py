@@ -11,7 +11,6 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,8 +18,7 @@ from typing import Any
 import aiohttp
 
 from core.config import DataSourcesConfig
-from core.datasources.cache import SeriesCache
-from core.datasources.choice import Choice, base_url, cache_key, choose, provider_for
+from core.datasources.choice import base_url, cache_key, choose, provider_for
 from core.datasources.model import (
     Fetched,
     Location,
@@ -31,8 +29,9 @@ from core.datasources.model import (
     SourceState,
     SourceStatus,
 )
-from core.datasources.providers.base import FetchContext, Provider
+from core.datasources.providers.base import FetchContext
 from core.datasources.providers.ha_calendar import HaCalendar
+from core.datasources.runner import Runner, runner_status
 from core.datasources.schedule import Breaker, Tuning, jittered, next_price_fetch
 from core.datasources.store import SOURCES_DB, SourcesStore
 from core.datasources.weather_at import MAX_AGE, WeatherIndex, observation_from
@@ -57,25 +56,6 @@ KIND_SOURCE: dict[SeriesKind, Source] = {
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(slots=True)
-class Runner:
-    """One source's provider, schedule and cache."""
-
-    choice: Choice
-    provider: Provider | None
-    breaker: Breaker
-    cache: SeriesCache = field(default_factory=SeriesCache)
-    next_fetch: datetime | None = None
-    last_success: datetime | None = None
-    last_error: str | None = None
-    last_error_at: datetime | None = None
-    waiting: str | None = None  # "not published yet" message
-    rate_limited_until: datetime | None = None
-    wake: asyncio.Event = field(default_factory=asyncio.Event)
-    task: asyncio.Task[None] | None = None
-    fetching: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 class DataSourcesEngine:
@@ -237,47 +217,7 @@ class DataSourcesEngine:
         return [self.source_status(s) for s in Source]
 
     def source_status(self, source: Source) -> SourceStatus:
-        runner = self.runners[source]
-        now = utcnow()
-        has_data = runner.cache.slot_count > 0 or bool(runner.cache.current)
-        limited = (
-            runner.rate_limited_until
-            if runner.rate_limited_until and runner.rate_limited_until > now
-            else None
-        )
-        if runner.provider is None:
-            state, detail = SourceState.DISABLED, runner.choice.reason
-        elif limited is not None:
-            state, detail = SourceState.RATE_LIMITED, "rate limited by the provider"
-        elif runner.last_error is not None:
-            state = SourceState.STALE if has_data else SourceState.ERROR
-            detail = "showing cached data" if has_data else "no data"
-        elif runner.waiting is not None:
-            state, detail = SourceState.WAITING, runner.waiting
-        elif runner.last_success is not None:
-            state, detail = SourceState.OK, runner.choice.reason
-        else:
-            state, detail = SourceState.NEVER, "first fetch pending"
-        if self.demo is not None and runner.provider is not None:
-            detail = f"{detail}; demo server (simulated values)"
-        covered = max((s[-1].end for s in runner.cache.series.values() if s), default=None)
-        return SourceStatus(
-            source=source,
-            provider=runner.choice.provider,
-            enabled=runner.provider is not None,
-            state=state,
-            detail=detail,
-            last_success=runner.last_success,
-            data_age_s=None if runner.last_success is None else (now - runner.last_success).total_seconds(),
-            next_fetch=runner.next_fetch if runner.provider else None,
-            last_error=runner.last_error,
-            last_error_at=runner.last_error_at,
-            rate_limited_until=limited,
-            circuit_open=runner.breaker.is_open(now),
-            failures=runner.breaker.failures,
-            slots=runner.cache.slot_count,
-            covers_until=covered,
-        )
+        return runner_status(source, self.runners[source], utcnow(), demo=self.demo is not None)
 
     # -- fetching -------------------------------------------------------------------------------
 
