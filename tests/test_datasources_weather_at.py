@@ -9,7 +9,7 @@ from pathlib import Path
 
 from core.datasources.model import Source
 from core.datasources.store import SCHEMA_VERSION, SourcesStore
-from core.datasources.weather_at import FIELDS, Observation, WeatherIndex, observation_from
+from core.datasources.weather_at import FIELDS, Observation, WeatherIndex, observation_from, read_observations
 
 T0 = datetime(2025, 11, 3, 14, 0, tzinfo=UTC)
 
@@ -65,3 +65,17 @@ async def test_observations_persist_and_a_version_1_file_migrates(tmp_path: Path
         assert again == [obs(0, 9.0), obs(15, 9.4)]
     finally:
         await store.close()
+
+
+async def test_events_stamped_year_1_or_9999_get_nulls_not_an_overflow(tmp_path: Path) -> None:
+    first, last = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
+    store = SourcesStore(tmp_path / "sources.db")
+    await store.open()
+    try:
+        await store.save_observation(obs(0, 9.0))
+        assert await store.observations_around(first, last) == [obs(0, 9.0)]
+    finally:
+        await store.close()
+    assert read_observations(tmp_path / "sources.db", first, last) == [obs(0, 9.0)]
+    index = WeatherIndex([obs(0, 9.0)])
+    assert index.fields_at(last) == dict.fromkeys(FIELDS) and index.fields_at(first) == dict.fromkeys(FIELDS)

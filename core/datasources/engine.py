@@ -303,7 +303,7 @@ class DataSourcesEngine:
 
     def weather_at(self, moment: datetime) -> Mapping[str, Any]:
         """The `weather_*` fields for an event fired at `moment` (nulls when none or stale): from
-        memory, a binary search; for older events use `weather_between` from sources.db."""
+        memory, a binary search (`weather_for` reads older ones from sources.db)."""
         return self.weather.fields_at(moment)
 
     async def weather_for(self, times: Sequence[datetime]) -> list[Mapping[str, Any]]:
@@ -314,12 +314,8 @@ class DataSourcesEngine:
         oldest = min(times)
         index = self.weather
         if oldest < utcnow() - KEEP_IN_MEMORY + MAX_AGE:
-            index = await self.weather_between(oldest, max(times) + timedelta(seconds=1))
+            index = WeatherIndex(await self.store.observations_around(oldest, max(times)))
         return [index.fields_at(t) for t in times]
-
-    async def weather_between(self, start: datetime, end: datetime) -> WeatherIndex:
-        """An index over stored observations for a read of older events (export)."""
-        return WeatherIndex(await self.store.observations(start - MAX_AGE, end))
 
     async def _failed(self, source: Source, runner: Runner, err: ProviderError, now: datetime) -> None:
         assert runner.provider is not None

@@ -19,7 +19,7 @@ import aiosqlite
 import orjson
 
 from core.datasources.model import Fetched, Source
-from core.datasources.weather_at import Observation
+from core.datasources.weather_at import MAX_AGE, Observation
 from core.slots import Slot
 
 SOURCES_DB = "sources.db"
@@ -218,6 +218,14 @@ class SourcesStore:
             ),
         )
         await self.db.commit()
+
+    async def observations_around(self, first: datetime, last: datetime) -> list[Observation]:
+        """The observations that can describe events fired in [first, last]: from MAX_AGE before.
+        Epoch arithmetic, so events stamped year 1 or 9999 do not overflow a datetime."""
+        lo, hi = int(first.timestamp() - MAX_AGE.total_seconds()), int(last.timestamp()) + 1
+        sql = "SELECT * FROM observations WHERE observed_at >= ? AND observed_at < ? ORDER BY observed_at"
+        async with self.db.execute(sql, (lo, hi)) as cur:
+            return [Observation(_dt(r[0]), r[1], r[2], r[3], r[4], r[5]) for r in await cur.fetchall()]
 
     async def observations(self, start: datetime, end: datetime) -> list[Observation]:
         sql = "SELECT * FROM observations WHERE observed_at >= ? AND observed_at < ? ORDER BY observed_at"

@@ -120,7 +120,8 @@ def read_observations(path: Path, start: datetime, end: datetime) -> list[Observ
         rows = conn.execute(
             "SELECT observed_at, provider, temperature, humidity, wind_speed, condition FROM observations"
             " WHERE observed_at >= ? AND observed_at < ? ORDER BY observed_at",
-            (int((start - MAX_AGE).timestamp()), int(end.timestamp()) + 1),
+            # epoch arithmetic: an event stamped year 1 or 9999 must not overflow a datetime
+            (int(start.timestamp() - MAX_AGE.total_seconds()), int(end.timestamp()) + 1),
         ).fetchall()
     except sqlite3.Error:  # an older file without the table
         return []
