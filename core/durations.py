@@ -2,12 +2,14 @@
 that entity's own p1/p99 for that state. Shared by the API and the GUI.
 
 This reads raw rows (duration_in_state is per event), bounded by the time window and a row cap;
-it is an analysis view, not a dashboard tile. Reading, grouping and the statistics all run in a
-reader thread: up to ROW_CAP rows of Python work must not freeze the GUI's event loop.
+it is an analysis view, not a dashboard tile. Reading, grouping and the statistics all run in the
+store's worker process (core/store/read_process.py): up to ROW_CAP rows of Python work hold the
+interpreter lock for seconds, which even a reader thread would make the GUI's event loop feel.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import statistics
 from array import array
 from collections.abc import Iterable
@@ -16,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from core.store.codec import datetime_to_us, us_to_datetime
-from core.store.query_analytics import duration_rows, run_read
+from core.store.query_analytics import duration_rows
 
 ROW_CAP = 500_000
 MIN_SAMPLES_FOR_OUTLIERS = 20  # below this, p1/p99 are just min/max: nothing is "unusual"
@@ -120,12 +122,16 @@ async def duration_analytics(
     limit: int = 50,
 ) -> DurationAnalytics:
     a, b = datetime_to_us(start), datetime_to_us(end)
+    # Up to ROW_CAP rows of Python work: in the store's worker process, so the loop never waits on it.
+    truncated, entities = await store.read_process.call(_analyse, a, b, entity_id, domain, limit)
+    return DurationAnalytics(start, end, truncated, entities)
 
-    def read(conn: Any, _lookups: Any) -> DurationAnalytics:
-        grouped, count = group_rows(duration_rows(conn, a, b, entity_id, domain, ROW_CAP))
-        return DurationAnalytics(start, end, count >= ROW_CAP, summarize_groups(grouped, limit))
 
-    return await run_read(store.queries, read)
+def _analyse(
+    conn: sqlite3.Connection, a: int, b: int, entity_id: str | None, domain: str | None, limit: int
+) -> tuple[bool, list[EntityDurations]]:
+    grouped, count = group_rows(duration_rows(conn, a, b, entity_id, domain, ROW_CAP))
+    return count >= ROW_CAP, summarize_groups(grouped, limit)
 
 
 Grouped = dict[str, dict[str | None, Samples]]

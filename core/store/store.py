@@ -25,6 +25,7 @@ from core.store.keys import KeyCaches
 from core.store.metadata import sync_registry
 from core.store.outbox import QuarantineEntry
 from core.store.queries import EventQueries
+from core.store.read_process import ReadProcess
 from core.store.readers import ReadPool
 from core.store.retention import (
     Chunker,
@@ -67,6 +68,7 @@ class EventStore:
         self._reads = ReadPool(path)
         self._lookups = Lookups()
         self.queries = EventQueries(self._reads, self._lookups, path)
+        self.read_process = ReadProcess(path, self.queries.run_read)
         self._background: set[asyncio.Future[Any]] = set()
         self._retention_task: asyncio.Task[None] | None = None
         self.migrated_from: int | None = None
@@ -116,6 +118,7 @@ class EventStore:
             await asyncio.gather(*self._background, return_exceptions=True)
         with contextlib.suppress(RuntimeError):  # the writer did not start
             await self.flush_rollups()
+        self.read_process.close()
         await self._writer.close()
         await self._reads.close()
 
