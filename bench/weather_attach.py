@@ -1,4 +1,4 @@
-"""Cost of "weather on every event" with the join-on-read design (core/datasources/weather_at.py).
+"""Cost of "weather on every event" with the join-on-read design (core/weather.py).
 
 Events store no weather: a reader adds the `weather_*` fields of the latest observation at or
 before each event's time_fired. This measures, in one run:
@@ -41,12 +41,12 @@ from store_micro import messages, registry  # the ingest benchmark's realistic e
 
 from core.bus import Bus
 from core.config import StorageConfig
-from core.datasources.store import _MIGRATIONS, SOURCES_DB, SourcesStore
-from core.datasources.weather_at import Observation, WeatherIndex
+from core.datasources.store import _MIGRATIONS, SourcesStore
 from core.pipeline.pipeline import Pipeline
 from core.pipeline.registry import RegistryCache
 from core.store.export import export_events
 from core.store.store import EventStore
+from core.weather import SOURCES_DB, Observation, WeatherIndex
 
 T0 = datetime(2025, 11, 3, tzinfo=UTC)
 

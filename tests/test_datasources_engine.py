@@ -24,8 +24,9 @@ from core.datasources.location import ha_rest_location
 from core.datasources.model import AuthError, NotPublished, ProviderError, RateLimited, Source, SourceState
 from core.datasources.providers.ha_calendar import HaCalendar
 from core.datasources.schedule import Breaker, Tuning, next_price_fetch
-from core.datasources.store import SCHEMA_VERSION, SOURCES_DB
+from core.datasources.store import SCHEMA_VERSION
 from core.slots import SeriesKind
+from core.weather import SOURCES_DB
 from tests.provider_server import ProviderServer, Reply, fixture, provider_server
 
 __all__ = ["provider_server"]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from core.datasources.model import Source
 from core.datasources.store import SCHEMA_VERSION, SourcesStore
-from core.datasources.weather_at import FIELDS, Observation, WeatherIndex, observation_from, read_observations
+from core.weather import FIELDS, Observation, WeatherIndex, observation_from, read_observations
 
 T0 = datetime(2025, 11, 3, 14, 0, tzinfo=UTC)
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import orjson
 
-from core.datasources.store import SOURCES_DB, SourcesStore
-from core.datasources.weather_at import FIELDS, Observation
+from core.datasources.store import SourcesStore
 from core.models import EnrichedEvent
 from core.store.export import export_events
 from core.store.serialize import event_to_json_dict
+from core.weather import FIELDS, SOURCES_DB, Observation
 from tests.test_pipeline_support import T0, close_all, make_event, make_pipeline
 
 

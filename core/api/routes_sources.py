@@ -16,9 +16,9 @@ from core.datasources import SPEC as DATA_SOURCES
 from core.datasources.engine import DataSourcesEngine
 from core.datasources.model import Source
 from core.datasources.store import labels_between, series_names
-from core.datasources.weather_at import NO_WEATHER
 from core.slots import Slot
 from core.store.query_types import StoredEvent
+from core.weather import NO_WEATHER
 
 MAX_RANGE = timedelta(days=31)
 

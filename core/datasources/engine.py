@@ -33,11 +33,11 @@ from core.datasources.providers.base import FetchContext
 from core.datasources.providers.ha_calendar import HaCalendar
 from core.datasources.runner import Runner, runner_status
 from core.datasources.schedule import Breaker, Tuning, jittered, next_price_fetch
-from core.datasources.store import SOURCES_DB, SourcesStore
-from core.datasources.weather_at import MAX_AGE, WeatherIndex, observation_from
+from core.datasources.store import SourcesStore
 from core.engine import EngineState, EngineStatus
 from core.logs import redact
 from core.slots import SeriesKind, Slot
+from core.weather import MAX_AGE, SOURCES_DB, WeatherIndex, observation_from
 
 _LOGGER = logging.getLogger("core.datasources")
 KEEP_IN_MEMORY = timedelta(days=2)  # history the tab and the energy engine read; the rest is in SQLite

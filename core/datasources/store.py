@@ -19,10 +19,9 @@ import aiosqlite
 import orjson
 
 from core.datasources.model import Fetched, Source
-from core.datasources.weather_at import MAX_AGE, Observation
 from core.slots import Slot
+from core.weather import MAX_AGE, Observation
 
-SOURCES_DB = "sources.db"
 SCHEMA_VERSION = 2
 _MIGRATIONS: dict[int, str] = {
     1: """

@@ -30,7 +30,7 @@ FIELD_TYPES: Final[dict[str, str]] = {
     "device_manufacturer": "string",
     "device_model": "string",
     "source": "string",
-    # the weather at time_fired (core/datasources/weather_at.py); absent when unknown
+    # the weather at time_fired (core/weather.py); absent when unknown
     "weather_temperature": "float",
     "weather_humidity": "float",
     "weather_wind_speed": "float",

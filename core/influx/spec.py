@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from core.engine import EngineRole, EngineSpec
+from core.weather import weather_fields_for
 
 if TYPE_CHECKING:
     from core.deps import Deps
@@ -16,15 +18,13 @@ if TYPE_CHECKING:
 async def _build(deps: Deps) -> InfluxSender | None:
     if not deps.config.influxdb.enabled:
         return None
-    from core.datasources import SPEC as DATA_SOURCES
     from core.influx.sender import InfluxSender
 
-    control = deps.control
+    data_dir = deps.data_dir
 
     async def weather(times: Sequence[datetime]) -> Sequence[Mapping[str, Any]] | None:
-        """The weather at each event's time, when the data sources engine runs (it may start later)."""
-        engine = control.engine(DATA_SOURCES)
-        return None if engine is None else await engine.weather_for(times)
+        """The weather at each event's time, from the data sources' observations (sources.db)."""
+        return await asyncio.to_thread(weather_fields_for, data_dir, times)
 
     return InfluxSender(deps.config.influxdb, deps.store, deps.bus, weather=weather)
 

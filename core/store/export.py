@@ -13,8 +13,6 @@ from typing import TextIO
 
 import orjson
 
-from core.datasources.store import SOURCES_DB
-from core.datasources.weather_at import WeatherIndex, read_observations
 from core.store import query_events
 from core.store.codec import datetime_to_us
 from core.store.decode import Lookups
@@ -23,6 +21,7 @@ from core.store.schema import SCHEMA_VERSION
 from core.store.serialize import event_to_json_dict
 from core.store.store import DB_FILENAME
 from core.store.writer import connect
+from core.weather import SOURCES_DB, WeatherIndex, read_observations
 
 PAGE = 2_000
 

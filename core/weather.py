@@ -1,6 +1,7 @@
-"""The weather at a moment, for "weather on every event": the latest observation at or before the
-moment, if it is recent enough; otherwise nothing (a missing or stale observation gives nulls,
-never a guess).
+"""The weather at a moment, for "weather on every event": the latest observation at or before
+the moment, if it is recent enough; otherwise nothing (a missing or stale observation gives nulls,
+never a guess). A building block (layer 0): the store's export, the InfluxDB sender and the data
+sources engine all use it, so it knows no engine.
 
 Events do not store weather: an event's own `time_fired` is its reference to the observation
 row (observations live in sources.db, one row per weather fetch, ~40 bytes per 15 minutes), so the
@@ -12,15 +13,14 @@ from __future__ import annotations
 
 import bisect
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from core.datasources.timeparse import utc_iso
-
+SOURCES_DB = "sources.db"  # the data sources engine's file in the data dir, observations included
 MAX_AGE = timedelta(minutes=60)  # an observation older than this at the event's time is stale
 FIELDS = ("weather_temperature", "weather_humidity", "weather_condition", "weather_wind_speed",
           "weather_observed_at")  # fmt: skip
@@ -60,7 +60,9 @@ def observation_from(current: Mapping[str, Any], provider: str) -> Observation |
         return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
     condition = current.get("condition")
-    return Observation(utc_iso(when), provider, num("temperature"), num("humidity"), num("wind_speed"),
+    moment = datetime.fromisoformat(when)
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return Observation(moment, provider, num("temperature"), num("humidity"), num("wind_speed"),
                        condition if isinstance(condition, str) else None)  # fmt: skip
 
 
@@ -128,3 +130,12 @@ def read_observations(path: Path, start: datetime, end: datetime) -> list[Observ
     finally:
         conn.close()
     return [Observation(datetime.fromtimestamp(r[0], UTC), r[1], r[2], r[3], r[4], r[5]) for r in rows]
+
+
+def weather_fields_for(data_dir: Path, times: Sequence[datetime]) -> list[Mapping[str, Any]]:
+    """The `weather_*` fields for events fired at `times`, read from sources.db (blocking: run it
+    in a thread from the event loop). Nulls where there is no observation within MAX_AGE before."""
+    if not times:
+        return []
+    index = WeatherIndex(read_observations(data_dir / SOURCES_DB, min(times), max(times)))
+    return [index.fields_at(t) for t in times]
