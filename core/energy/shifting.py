@@ -1,0 +1,108 @@
+"""Shifting suggestions from the home's own history: when an appliance usually runs, and what the same
+runs would have cost had they started at another hour of the day.
+
+A run is a stretch of consecutive hours in which the appliance used at least RUN_KWH. Each run keeps
+its own hour-by-hour profile when moved, and a start hour counts only where the run would have
+fitted in the same local day with known prices for every hour.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+
+from core.energy.windows import mean_rate
+from core.slots import Slot
+
+RUN_KWH = 0.05
+MIN_RUNS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    start: datetime
+    kwh: tuple[float, ...]  # per hour from `start`
+
+
+@dataclass(frozen=True, slots=True)
+class ShiftSuggestion:
+    name: str
+    runs: int
+    usual_hour: int  # local hour the appliance most often started at
+    usual_count: int  # runs that started then
+    best_hour: int  # local start hour that would have cost least over the same runs
+    actual_cost: float
+    shifted_cost: float
+    currency: str
+
+    @property
+    def saving(self) -> float:
+        return self.actual_cost - self.shifted_cost
+
+
+def find_runs(hourly: Sequence[Slot]) -> list[Run]:
+    """Consecutive known hours with at least RUN_KWH each."""
+    runs: list[Run] = []
+    current: list[Slot] = []
+    for s in [*hourly, None]:
+        if (
+            s is not None
+            and s.value is not None
+            and s.value >= RUN_KWH
+            and (not current or current[-1].end == s.start)
+        ):
+            current.append(s)
+            continue
+        if current:
+            runs.append(Run(current[0].start, tuple(c.value for c in current)))  # type: ignore[misc]
+        current = [s] if s is not None and s.value is not None and s.value >= RUN_KWH else []
+    return runs
+
+
+def _cost(run: Run, start: datetime, prices: Sequence[Slot]) -> float | None:
+    total = 0.0
+    for i, kwh in enumerate(run.kwh):
+        a = start + timedelta(hours=i)
+        price = mean_rate(prices, a, a + timedelta(hours=1))
+        if price is None:
+            return None
+        total += kwh * price
+    return total
+
+
+def _moved(run: Run, hour: int, tz: tzinfo) -> datetime | None:
+    """The same local day at `hour`, if the run still ends within that day."""
+    local = run.start.astimezone(tz)
+    moved = local.replace(hour=hour)
+    end = moved + timedelta(hours=len(run.kwh))
+    if end.astimezone(tz).date() != local.date() and end.astimezone(tz).hour != 0:
+        return None
+    return moved
+
+
+def suggest(name: str, hourly: Sequence[Slot], prices: Sequence[Slot], tz: tzinfo) -> ShiftSuggestion | None:
+    """The best habitual start hour for `name`'s runs, or None without enough runs, prices or saving."""
+    runs = find_runs(hourly)
+    priced = [(r, c) for r in runs if (c := _cost(r, r.start, prices)) is not None]
+    if len(priced) < MIN_RUNS:
+        return None
+    usual_hour, usual_count = Counter(r.start.astimezone(tz).hour for r, _ in priced).most_common(1)[0]
+    actual = sum(c for _, c in priced)
+    best: tuple[float, int] | None = None
+    for hour in range(24):
+        total = 0.0
+        for run, _ in priced:
+            moved = _moved(run, hour, tz)
+            cost = None if moved is None else _cost(run, moved, prices)
+            if cost is None:
+                break
+            total += cost
+        else:
+            if best is None or total < best[0] - 1e-12:
+                best = (total, hour)
+    if best is None or best[0] >= actual:
+        return None
+    currency = prices[0].unit.split("/", 1)[0] if prices else ""
+    return ShiftSuggestion(name, len(priced), usual_hour, usual_count, best[1], actual, best[0], currency)
