@@ -18,7 +18,7 @@ T0 = datetime(2025, 11, 3, 0, 0, tzinfo=UTC)
 
 
 def series(
-    values: list[float | None], minutes: int = 60, unit: str = "EUR/kWh", start: datetime = T0
+    values: Sequence[float | None], minutes: int = 60, unit: str = "EUR/kWh", start: datetime = T0
 ) -> list[Slot]:
     step = timedelta(minutes=minutes)
     return [Slot(start + i * step, start + (i + 1) * step, v, unit) for i, v in enumerate(values)]
