@@ -19,6 +19,7 @@ from core.ha.simulator.bus import EventBus
 from core.ha.simulator.command_table import Command
 from core.ha.simulator.commands_core import COMMANDS as CORE_COMMANDS
 from core.ha.simulator.commands_core import config_dict
+from core.ha.simulator.commands_energy import COMMANDS as ENERGY_COMMANDS
 from core.ha.simulator.commands_history import COMMANDS as HISTORY_COMMANDS
 from core.ha.simulator.commands_registry import COMMANDS as REGISTRY_COMMANDS
 from core.ha.simulator.config import SimulatorConfig
@@ -77,7 +78,12 @@ class Simulator:
         self.config = config
         self.time_zone = clock.local_zone("Europe/Berlin")
         self.home = build_home(config)
-        self.commands: Mapping[str, Command] = {**CORE_COMMANDS, **REGISTRY_COMMANDS, **HISTORY_COMMANDS}
+        self.commands: Mapping[str, Command] = {
+            **CORE_COMMANDS,
+            **REGISTRY_COMMANDS,
+            **HISTORY_COMMANDS,
+            **ENERGY_COMMANDS,
+        }
         self.disconnect_reasons: list[str] = []
         """Why the server ended connections (HA's log lines), oldest first."""
         self._activity = Activity(self.home, random.Random(f"{config.seed}-activity"), config.rate)
