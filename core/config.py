@@ -190,6 +190,43 @@ class LoggingConfig:
     log_dir: str = ""
 
 
+def _appliances() -> dict[str, Any]:
+    def check(values: list[str]) -> str | None:
+        from core.energy.appliances import parse_appliance
+
+        for value in values:
+            if parse_appliance(value) is None:
+                return f"entries look like dishwasher:2h or ev_charge:4h:11kWh, got {value!r}"
+        return None
+
+    return _check(check)
+
+
+@dataclass(frozen=True)
+class EnergyConfig:
+    """The energy engine: consumption, cost and carbon, which switch costs what, cheapest windows.
+
+    Meters come from HA's energy dashboard, else from sensor metadata; an entity id here overrides
+    the discovered one (grid_import/grid_export: energy totals; mains_power: the whole-home power
+    sensor; device_meters: energy totals of single devices).
+    appliances: "name:duration[:kWh per run]", e.g. dishwasher:2h, washing_machine:90m, ev_charge:4h:11kWh.
+    time_zone: for "today" and hours of the day ("" = Home Assistant's, else this computer's).
+    """
+
+    enabled: bool = True
+    grid_import: str = ""
+    grid_export: str = ""
+    mains_power: str = ""
+    device_meters: list[str] = field(default_factory=list)
+    appliances: list[str] = field(
+        default_factory=lambda: ["dishwasher:2h:1.1kWh", "washing_machine:1.5h:0.9kWh", "ev_charge:4h:11kWh"],
+        metadata=_appliances(),
+    )
+    history_days: int = field(default=30, metadata=_range(1, 366))
+    refresh_s: float = field(default=300.0, metadata=_range(10, 86400))
+    time_zone: str = ""
+
+
 @dataclass(frozen=True)
 class AppConfig:
     home_assistant: HomeAssistantConfig = field(default_factory=HomeAssistantConfig)
@@ -199,6 +236,7 @@ class AppConfig:
     api: ApiConfig = field(default_factory=ApiConfig)
     ui: UiConfig = field(default_factory=UiConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
+    energy: EnergyConfig = field(default_factory=EnergyConfig)
     source_path: str = ""  # where it was loaded from (not a TOML key)
 
     @property

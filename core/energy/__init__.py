@@ -2,3 +2,7 @@
 what, and the cheapest and greenest windows. The algorithms (meter, binning, cost, windows,
 attribution, correlation, shifting) are pure functions without I/O; the engine wires them to the store
 and the data sources."""
+
+from core.energy.spec import SPEC
+
+__all__ = ["SPEC"]

@@ -1,0 +1,231 @@
+"""One refresh of the energy engine as a pure function: loaded rows and rate slots in, a snapshot out.
+CPU-heavy; the engine runs it in a worker thread, and bench/energy.py times it."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+
+from core.energy import convert
+from core.energy.attribution import Attribution, StepFunction, attribute_all
+from core.energy.binning import bin_intervals, grid, local_day, resample, total
+from core.energy.correlation import time_of_day, weather
+from core.energy.cost import apply_rates, grams_to_kg
+from core.energy.discovery import Meters
+from core.energy.meter import Interval
+from core.energy.model import (
+    Appliance,
+    ApplianceAdvice,
+    Attributed,
+    DeviceUsage,
+    EnergySnapshot,
+    Glance,
+)
+from core.energy.reader import Row, SensorInfo
+from core.energy.regression import regress
+from core.energy.shifting import ShiftSuggestion, suggest
+from core.energy.states import number
+from core.energy.units import watt_factor
+from core.energy.windows import cheapest_contiguous, cheapest_slots, known_mean, mean_rate
+from core.slots import Slot
+
+DEFAULT_RESOLUTION_MIN = 15
+
+
+@dataclass(frozen=True)
+class Inputs:
+    now: datetime
+    tz: tzinfo
+    tz_name: str
+    history_start: datetime
+    meters: Meters
+    sensors: Mapping[str, SensorInfo]
+    rows: Mapping[str, Sequence[Row]]
+    switchables: Sequence[str]
+    names: Mapping[str, str]
+    prices: Sequence[Slot] = ()
+    carbon: Sequence[Slot] = ()
+    temperature: Sequence[Slot] = ()
+    appliances: Sequence[Appliance] = ()
+    notes: Sequence[str] = field(default=())
+
+
+def _add(a: list[Slot], b: list[Slot]) -> list[Slot]:
+    """Slot-wise sum of two meters on the same grid; unknown if either is."""
+    return [
+        Slot(x.start, x.end, None if x.value is None or y.value is None else x.value + y.value, x.unit)
+        for x, y in zip(a, b, strict=True)
+    ]
+
+
+def _resolution(prices: Sequence[Slot]) -> int:
+    if not prices:
+        return DEFAULT_RESOLUTION_MIN
+    return max(1, round(min(p.minutes for p in prices)))
+
+
+def _meter_slots(inp: Inputs, entity_ids: Sequence[str], edges: list[datetime]) -> list[Slot] | None:
+    until = inp.now.timestamp()
+    summed: list[Slot] | None = None
+    for eid in entity_ids:
+        intervals: list[Interval] = convert.meter_intervals(
+            inp.rows.get(eid, ()), inp.sensors.get(eid), until
+        )
+        slots = bin_intervals(intervals, edges)
+        summed = slots if summed is None else _add(summed, slots)
+    return summed
+
+
+def _house(inp: Inputs, edges: list[datetime]) -> list[Slot] | None:
+    if inp.meters.grid_import:
+        return _meter_slots(inp, inp.meters.grid_import, edges)
+    if inp.meters.mains_power:
+        return _meter_slots(inp, (inp.meters.mains_power,), edges)
+    return None
+
+
+def _glance(inp: Inputs, kwh: Sequence[Slot], cost: Sequence[Slot], kg: Sequence[Slot]) -> Glance:
+    today, _ = local_day(inp.now, inp.tz)
+    yesterday, _ = local_day(today - timedelta(hours=12), inp.tz)
+    elapsed = inp.now - today
+
+    def between(slots: Sequence[Slot], a: datetime, b: datetime) -> float | None:
+        return total([s for s in slots if s.start >= a and s.end <= b])
+
+    y_end = yesterday + elapsed
+    return Glance(
+        between(kwh, today, inp.now),
+        between(cost, today, inp.now),
+        between(kg, today, inp.now),
+        between(kwh, yesterday, y_end),
+        between(cost, yesterday, y_end),
+        between(kg, yesterday, y_end),
+    )
+
+
+def _attributions(inp: Inputs) -> list[Attributed]:
+    mains_id = inp.meters.mains_power
+    info = inp.sensors.get(mains_id) if mains_id else None
+    factor = watt_factor(info.unit) if info else None
+    if mains_id is None or factor is None:
+        return []
+    mains_rows = inp.rows.get(mains_id, ())
+    switches = {eid: inp.rows[eid] for eid in inp.switchables if eid in inp.rows}
+    steps = StepFunction([r.ts for r in mains_rows], [number(r.state, factor) for r in mains_rows])
+    events = [ev for eid, rows in switches.items() for ev in convert.switch_events(eid, rows)]
+    by_step = {a.entity_id: a for a in attribute_all(events, steps)}
+    by_regression = {a.entity_id: a for a in regress(convert.mains_stream(mains_rows, factor, switches))}
+    out: list[Attributed] = []
+    for eid in sorted(set(by_step) | set(by_regression)):
+        step, reg = by_step.get(eid), by_regression.get(eid)
+        chosen: tuple[Attribution, str] | None = None
+        if step is not None and (step.confident or reg is None or not reg.confident):
+            chosen = (step, "step")
+        elif reg is not None:
+            chosen = (reg, "regression")
+        if chosen is not None:
+            out.append(Attributed(inp.names.get(eid, eid), chosen[0], chosen[1]))
+    return sorted(out, key=lambda a: (not a.estimate.confident, -(a.estimate.watts or 0.0)))
+
+
+def _devices(
+    inp: Inputs, edges: list[datetime], hourly_edges: list[datetime]
+) -> tuple[list[DeviceUsage], list[ShiftSuggestion]]:
+    today, _ = local_day(inp.now, inp.tz)
+    usage: list[DeviceUsage] = []
+    suggestions: list[ShiftSuggestion] = []
+    for device in inp.meters.devices:
+        slots = _meter_slots(inp, (device.energy,), edges)
+        if slots is None:
+            continue
+        info = inp.sensors.get(device.energy)
+        name = device.name or inp.names.get(device.energy) or (info.name if info else None) or device.energy
+        cost = apply_rates(slots, inp.prices).slots if inp.prices else []
+        usage.append(
+            DeviceUsage(
+                device.energy,
+                name,
+                total([s for s in slots if s.start >= today]),
+                total(slots),
+                total(cost) if cost else None,
+            )
+        )
+        if inp.prices:
+            hint = suggest(name, resample(slots, hourly_edges), inp.prices, inp.tz)
+            if hint is not None:
+                suggestions.append(hint)
+    usage.sort(key=lambda d: -(d.kwh_period or 0.0))
+    suggestions.sort(key=lambda s: -s.saving)
+    return usage, suggestions
+
+
+def _advice(inp: Inputs, appliance: Appliance) -> ApplianceAdvice:
+    horizon = max((p.end for p in inp.prices), default=inp.now)
+    if inp.carbon:
+        horizon = max(horizon, max(c.end for c in inp.carbon))
+    slot_start = inp.now.replace(second=0, microsecond=0)
+    slot_start -= timedelta(minutes=slot_start.minute % _resolution(inp.prices))
+    cheapest = cheapest_contiguous(inp.prices, appliance.duration, slot_start, horizon)
+    greenest = cheapest_contiguous(inp.carbon, appliance.duration, slot_start, horizon)
+    step = timedelta(minutes=_resolution(inp.prices))
+    count = max(1, -(-appliance.duration // step))
+    pieces = cheapest_slots(inp.prices, count, slot_start, horizon)
+    now_price = mean_rate(inp.prices, slot_start, slot_start + appliance.duration)
+    now_carbon = mean_rate(inp.carbon, slot_start, slot_start + appliance.duration)
+    day_start, day_end = local_day(inp.now, inp.tz)
+    day_avg = known_mean(inp.prices, day_start, day_end)
+    kwh = appliance.kwh
+    expected = None if kwh is None or cheapest is None else kwh * cheapest.mean_rate
+    cost_now = None if kwh is None or now_price is None else kwh * now_price
+    return ApplianceAdvice(
+        appliance, cheapest, pieces, greenest, now_price, day_avg, now_carbon, expected, cost_now
+    )
+
+
+def analyse(inp: Inputs) -> EnergySnapshot:
+    """Everything the Energy tab and the energy API show, from one set of inputs."""
+    notes = list(inp.notes)
+    minutes = _resolution(inp.prices)
+    edges = grid(inp.history_start, inp.now, minutes)
+    hourly_edges = grid(inp.history_start, inp.now, 60)
+    house = _house(inp, edges)
+    if house is None:
+        notes.append("no whole-home meter: consumption, cost and carbon of the home are unknown")
+        house = [Slot(a, b, None, "kWh") for a, b in itertools.pairwise(edges)]
+    cost = (
+        apply_rates(house, inp.prices).slots
+        if inp.prices
+        else [Slot(s.start, s.end, None, "") for s in house]
+    )
+    kg = (
+        grams_to_kg(apply_rates(house, inp.carbon).slots)
+        if inp.carbon
+        else [Slot(s.start, s.end, None, "kgCO2") for s in house]
+    )
+    hourly = resample(house, hourly_edges)
+    devices, suggestions = _devices(inp, edges, hourly_edges)
+    currency = inp.prices[0].unit.split("/", 1)[0] if inp.prices else None
+    return EnergySnapshot(
+        computed_at=inp.now,
+        time_zone=inp.tz_name,
+        meters=inp.meters,
+        resolution_min=minutes,
+        history_start=inp.history_start,
+        consumption=tuple(house),
+        cost=tuple(cost),
+        carbon=tuple(kg),
+        prices=tuple(inp.prices),
+        carbon_intensity=tuple(inp.carbon),
+        currency=currency,
+        glance=_glance(inp, house, cost, kg),
+        devices=tuple(devices),
+        attributions=tuple(_attributions(inp)),
+        weather=weather(hourly, inp.temperature, inp.tz) if inp.temperature else None,
+        time_of_day=time_of_day(hourly, inp.tz),
+        advice=tuple(_advice(inp, a) for a in inp.appliances) if inp.prices else (),
+        suggestions=tuple(suggestions),
+        notes=tuple(notes),
+        events_read=sum(len(r) for r in inp.rows.values()),
+    )
