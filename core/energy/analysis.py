@@ -184,11 +184,18 @@ def _advice(inp: Inputs, appliance: Appliance) -> ApplianceAdvice:
     )
 
 
+def _until_now(edges: list[datetime], now: datetime) -> list[datetime]:
+    """The running slot ends now: what is known of it so far is shown, not hidden as unknown."""
+    if len(edges) > 1 and edges[-1] > now:
+        edges[-1] = now
+    return edges
+
+
 def analyse(inp: Inputs) -> EnergySnapshot:
     """Everything the Energy tab and the energy API show, from one set of inputs."""
     notes = list(inp.notes)
     minutes = _resolution(inp.prices)
-    edges = grid(inp.history_start, inp.now, minutes)
+    edges = _until_now(grid(inp.history_start, inp.now, minutes), inp.now)
     hourly_edges = grid(inp.history_start, inp.now, 60)
     house = _house(inp, edges)
     if house is None:
