@@ -126,6 +126,15 @@ class EnergyEngine:
         """The latest analysis (None until the first one finished)."""
         return self._snapshot
 
+    async def current(self) -> EnergySnapshot:
+        """The latest analysis; the first caller before any finished runs it (later ones wait for it)."""
+        if self._snapshot is None:
+            async with self._lock:
+                if self._snapshot is None:
+                    await self._refresh_locked(datetime.now(UTC))
+        assert self._snapshot is not None
+        return self._snapshot
+
     @property
     def ha_facts(self) -> HAFacts:
         return self._facts
@@ -161,15 +170,17 @@ class EnergyEngine:
     async def refresh(self, now: datetime | None = None) -> EnergySnapshot:
         """Ask HA, read the store (reader threads), analyse (worker thread), publish the snapshot."""
         async with self._lock:
-            now = now or datetime.now(UTC)
-            await self._ask_ha()
-            inputs = await self._inputs(now)
-            started = time.thread_time  # CPU of the worker thread, measured inside it
-            snapshot, cpu = await asyncio.to_thread(_timed, inputs, started)
-            self._snapshot, self._last_cpu_s = snapshot, cpu
-            self._refreshes += 1
-            self._last_error = None
-            return snapshot
+            return await self._refresh_locked(now or datetime.now(UTC))
+
+    async def _refresh_locked(self, now: datetime) -> EnergySnapshot:
+        await self._ask_ha()
+        inputs = await self._inputs(now)
+        # time.thread_time runs inside the worker: the analysis's own CPU, not the loop's.
+        snapshot, cpu = await asyncio.to_thread(_timed, inputs, time.thread_time)
+        self._snapshot, self._last_cpu_s = snapshot, cpu
+        self._refreshes += 1
+        self._last_error = None
+        return snapshot
 
     async def _ask_ha(self) -> None:
         client = self._ha()

@@ -41,6 +41,15 @@ class ShiftSuggestion:
     def saving(self) -> float:
         return self.actual_cost - self.shifted_cost
 
+    @property
+    def message(self) -> str:
+        habit = (
+            f"{self.name} usually starts at {self.usual_hour:02d}:00 ({self.usual_count} of {self.runs} runs)"
+        )
+        return (
+            f"{habit}; starting at {self.best_hour:02d}:00 would have saved {self.saving:.2f} {self.currency}"
+        )
+
 
 def find_runs(hourly: Sequence[Slot]) -> list[Run]:
     """Consecutive known hours with at least RUN_KWH each."""
