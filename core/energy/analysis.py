@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, tzinfo
 
 from core.energy import convert
 from core.energy.attribution import Attribution, StepFunction, attribute_all
-from core.energy.binning import bin_intervals, grid, local_day, resample, total
+from core.energy.binning import MIN_COVERAGE, bin_intervals, grid, local_day, resample, total, utc
 from core.energy.correlation import time_of_day, weather
 from core.energy.cost import apply_rates, grams_to_kg
 from core.energy.discovery import Meters
@@ -66,43 +66,60 @@ def _resolution(prices: Sequence[Slot]) -> int:
     return max(1, round(min(p.minutes for p in prices)))
 
 
-def _meter_slots(inp: Inputs, entity_ids: Sequence[str], edges: list[datetime]) -> list[Slot] | None:
+def _meter_slots(
+    inp: Inputs, entity_ids: Sequence[str], edges: list[datetime], min_coverage: float = MIN_COVERAGE
+) -> list[Slot] | None:
     until = inp.now.timestamp()
     summed: list[Slot] | None = None
     for eid in entity_ids:
         intervals: list[Interval] = convert.meter_intervals(
             inp.rows.get(eid, ()), inp.sensors.get(eid), until
         )
-        slots = bin_intervals(intervals, edges)
+        slots = bin_intervals(intervals, edges, min_coverage)
         summed = slots if summed is None else _add(summed, slots)
     return summed
 
 
-def _house(inp: Inputs, edges: list[datetime]) -> list[Slot] | None:
+def _house(inp: Inputs, edges: list[datetime], min_coverage: float = MIN_COVERAGE) -> list[Slot] | None:
     if inp.meters.grid_import:
-        return _meter_slots(inp, inp.meters.grid_import, edges)
+        return _meter_slots(inp, inp.meters.grid_import, edges, min_coverage)
     if inp.meters.mains_power:
-        return _meter_slots(inp, (inp.meters.mains_power,), edges)
+        return _meter_slots(inp, (inp.meters.mains_power,), edges, min_coverage)
     return None
 
 
-def _glance(inp: Inputs, kwh: Sequence[Slot], cost: Sequence[Slot], kg: Sequence[Slot]) -> Glance:
+def _so_far(
+    inp: Inputs, start: datetime, end: datetime
+) -> tuple[float | None, float | None, float | None, datetime | None]:
+    """kWh, cost and kg CO2 in [start, end), counting partly covered slots by their covered part (the
+    app may have started mid-slot), and when the known data begins if that is after `start`."""
+    if end <= start:
+        return None, None, None, None
+    slots = _house(inp, _until_now(grid(start, end, _resolution(inp.prices)), end), min_coverage=0.0)
+    if slots is None:
+        return None, None, None, None
+    kwh = total(slots)
+    cost = total(apply_rates(slots, inp.prices).slots) if inp.prices and kwh is not None else None
+    kg = total(grams_to_kg(apply_rates(slots, inp.carbon).slots)) if inp.carbon and kwh is not None else None
+    return kwh, cost, kg, _first_reading(inp, start, end)
+
+
+def _first_reading(inp: Inputs, start: datetime, end: datetime) -> datetime | None:
+    """When the house meter's data begins, if after `start` (no reading in force at `start`)."""
+    ids = inp.meters.grid_import or ((inp.meters.mains_power,) if inp.meters.mains_power else ())
+    a, b = start.timestamp(), end.timestamp()
+    if any(r.ts <= a for eid in ids for r in inp.rows.get(eid, ())[:1]):
+        return None
+    times = [r.ts for eid in ids for r in inp.rows.get(eid, ()) if a < r.ts < b]
+    return utc(min(times)) if times else None
+
+
+def _glance(inp: Inputs) -> Glance:
     today, _ = local_day(inp.now, inp.tz)
     yesterday, _ = local_day(today - timedelta(hours=12), inp.tz)
-    elapsed = inp.now - today
-
-    def between(slots: Sequence[Slot], a: datetime, b: datetime) -> float | None:
-        return total([s for s in slots if s.start >= a and s.end <= b])
-
-    y_end = yesterday + elapsed
-    return Glance(
-        between(kwh, today, inp.now),
-        between(cost, today, inp.now),
-        between(kg, today, inp.now),
-        between(kwh, yesterday, y_end),
-        between(cost, yesterday, y_end),
-        between(kg, yesterday, y_end),
-    )
+    kwh, cost, kg, since = _so_far(inp, today, inp.now)
+    y_kwh, y_cost, y_kg, _ = _so_far(inp, yesterday, yesterday + (inp.now - today))
+    return Glance(kwh, cost, kg, y_kwh, y_cost, y_kg, since)
 
 
 def _attributions(inp: Inputs) -> list[Attributed]:
@@ -226,7 +243,7 @@ def analyse(inp: Inputs) -> EnergySnapshot:
         prices=tuple(inp.prices),
         carbon_intensity=tuple(inp.carbon),
         currency=currency,
-        glance=_glance(inp, house, cost, kg),
+        glance=_glance(inp),
         devices=tuple(devices),
         attributions=tuple(_attributions(inp)),
         weather=weather(hourly, inp.temperature, inp.tz) if inp.temperature else None,

@@ -42,8 +42,11 @@ def local_day(day: datetime, tz: tzinfo) -> tuple[datetime, datetime]:
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
-def bin_intervals(intervals: Sequence[Interval], edges: Sequence[datetime]) -> list[Slot]:
-    """kWh per slot between consecutive `edges`; intervals must be sorted by start."""
+def bin_intervals(
+    intervals: Sequence[Interval], edges: Sequence[datetime], min_coverage: float = MIN_COVERAGE
+) -> list[Slot]:
+    """kWh per slot between consecutive `edges`; intervals must be sorted by start. With a
+    `min_coverage` of 0, a partly covered slot holds the energy of its covered part ("so far")."""
     bounds = [e.timestamp() for e in edges]
     n = len(bounds) - 1
     kwh = [0.0] * n
@@ -67,7 +70,7 @@ def bin_intervals(intervals: Sequence[Interval], edges: Sequence[datetime]) -> l
     out = []
     for i in range(n):
         span = bounds[i + 1] - bounds[i]
-        known = not poisoned[i] and covered[i] >= MIN_COVERAGE * span
+        known = not poisoned[i] and covered[i] > 0 and covered[i] >= min_coverage * span
         out.append(Slot(edges[i], edges[i + 1], kwh[i] if known else None, "kWh"))
     return out
 

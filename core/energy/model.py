@@ -32,6 +32,7 @@ class Glance:
     yesterday_kwh: float | None
     yesterday_cost: float | None
     yesterday_carbon_kg: float | None
+    since: datetime | None = None  # today's data begins later than midnight (the app started today)
 
 
 @dataclass(frozen=True, slots=True)
