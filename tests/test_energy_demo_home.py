@@ -40,15 +40,15 @@ async def test_get_prefs_answers_the_dashboard_or_not_found() -> None:
 def _stream(frames: list[bytes], truth: dict[str, float]) -> list[StreamItem]:
     """The house meter's readings and the loads' changes, as the energy engine reads them."""
     stream: list[StreamItem] = []
-    for frame in frames:
+    for order, frame in enumerate(frames):  # emitted in a tight loop: the order is the time
         data = orjson.loads(frame)["event"]["data"]
         eid, new, old = data["entity_id"], data["new_state"], data["old_state"]
         state, was = (new or {}).get("state"), (old or {}).get("state")
         if eid == POWER_ID:
-            stream.append(StreamItem(0.0, None, watts=number(state, 1.0)))
+            stream.append(StreamItem(float(order), None, watts=number(state, 1.0)))
         elif eid in truth:
             domain = eid.split(".", 1)[0]
-            stream.append(StreamItem(0.0, eid, on=is_on(domain, state), was_on=is_on(domain, was)))
+            stream.append(StreamItem(float(order), eid, on=is_on(domain, state), was_on=is_on(domain, was)))
     return stream
 
 

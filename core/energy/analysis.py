@@ -24,7 +24,7 @@ from core.energy.model import (
     Glance,
 )
 from core.energy.reader import Row, SensorInfo
-from core.energy.regression import regress
+from core.energy.regression import regress_arrays
 from core.energy.shifting import ShiftSuggestion, suggest
 from core.energy.states import number
 from core.energy.units import watt_factor
@@ -133,7 +133,9 @@ def _attributions(inp: Inputs) -> list[Attributed]:
     steps = StepFunction([r.ts for r in mains_rows], [number(r.state, factor) for r in mains_rows])
     events = [ev for eid, rows in switches.items() for ev in convert.switch_events(eid, rows)]
     by_step = {a.entity_id: a for a in attribute_all(events, steps)}
-    by_regression = {a.entity_id: a for a in regress(convert.mains_stream(mains_rows, factor, switches))}
+    mains_ts, mains_w = convert.mains_arrays(mains_rows, factor)
+    series = {eid: convert.switch_series(eid, rows) for eid, rows in switches.items()}
+    by_regression = {a.entity_id: a for a in regress_arrays(mains_ts, mains_w, series)}
     out: list[Attributed] = []
     for eid in sorted(set(by_step) | set(by_regression)):
         step, reg = by_step.get(eid), by_regression.get(eid)

@@ -21,6 +21,10 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
+from core.energy.cooperate import breathe
+
 BEFORE_S = (60.0, 2.0)  # the "before" window is [t - 60 s, t - 2 s]
 AFTER_S = 60.0
 SETTLE_S = (2.0, 5.0, 10.0)
@@ -94,42 +98,44 @@ def median_interval(values: Sequence[float]) -> tuple[float, float]:
     return ordered[lo], ordered[hi]
 
 
-def _steps(
-    mains: StepFunction, events: Sequence[SwitchEvent], all_times: Sequence[float], settle: float
-) -> tuple[list[float], int]:
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """A change with no other switch change within BEFORE_S[0] before it; `quiet_after` is how long
+    the home stayed quiet after it (it decides which settle times it can serve)."""
+
+    event: SwitchEvent
+    quiet_after: float
+
+
+def _steps(mains: StepFunction, candidates: Sequence[_Candidate], settle: float) -> list[float]:
     steps: list[float] = []
-    dropped = 0
-    for ev in events:
-        a, b = ev.ts - BEFORE_S[0], ev.ts + settle + AFTER_S
-        lo, hi = bisect.bisect_left(all_times, a), bisect.bisect_right(all_times, b)
-        if hi - lo > 1:  # another switch changed inside the windows
-            dropped += 1
+    for c in candidates:
+        breathe()
+        ev = c.event
+        if c.quiet_after <= settle + AFTER_S:  # another switch changed inside the "after" window
             continue
-        before = mains.median(a, ev.ts - BEFORE_S[1])
-        after = mains.median(ev.ts + settle, b)
+        before = mains.median(ev.ts - BEFORE_S[0], ev.ts - BEFORE_S[1])
+        after = mains.median(ev.ts + settle, ev.ts + settle + AFTER_S)
         if before is None or after is None:
-            dropped += 1
             continue
         steps.append(after - before if ev.on else before - after)
-    return steps, dropped
+    return steps
 
 
 def attribute(
-    entity_id: str, events: Sequence[SwitchEvent], all_times: Sequence[float], mains: StepFunction
+    entity_id: str, total: int, candidates: Sequence[_Candidate], mains: StepFunction
 ) -> Attribution:
-    """The power step of `entity_id` on `mains`; `all_times` are every switch change's times, sorted."""
-    best: tuple[float, list[float], int, float] | None = None
+    """The power step of `entity_id` on `mains` from its `total` changes, of which `candidates` were
+    quiet before; the settle time with the largest median step wins."""
+    best: tuple[float, list[float], float] | None = None
     for settle in SETTLE_S:
-        steps, dropped = _steps(mains, events, all_times, settle)
-        if not steps:
-            if best is None:
-                best = (-1.0, steps, dropped, settle)
-            continue
-        size = abs(statistics.median(steps))
+        steps = _steps(mains, candidates, settle)
+        size = abs(statistics.median(steps)) if steps else -1.0
         if best is None or size > best[0]:
-            best = (size, steps, dropped, settle)
+            best = (size, steps, settle)
     assert best is not None
-    _, steps, dropped, settle = best
+    _, steps, settle = best
+    dropped = total - len(steps)
     if not steps:
         return Attribution(entity_id, None, None, None, 0, dropped, settle, False, "no usable changes")
     watts = statistics.median(steps)
@@ -149,11 +155,20 @@ def _verdict(n: int, watts: float, low: float) -> tuple[bool, str]:
 
 
 def attribute_all(events: Sequence[SwitchEvent], mains: StepFunction) -> list[Attribution]:
-    """One attribution per entity, largest confident estimate first."""
+    """One attribution per entity, largest confident estimate first. Changes with another change
+    too close (the usual case in a busy home) are set aside in one vectorised pass, so only the
+    quiet ones cost a median."""
     ordered = sorted(events, key=lambda e: e.ts)
-    times = [e.ts for e in ordered]
-    by_entity: dict[str, list[SwitchEvent]] = {}
+    times = np.array([e.ts for e in ordered], dtype=float)
+    gap_before = np.diff(times, prepend=-np.inf)
+    gap_after = np.diff(times, append=np.inf)
+    quiet = np.flatnonzero((gap_before > BEFORE_S[0]) & (gap_after > min(SETTLE_S) + AFTER_S))
+    totals: dict[str, int] = {}
     for ev in ordered:
-        by_entity.setdefault(ev.entity_id, []).append(ev)
-    results = [attribute(eid, evs, times, mains) for eid, evs in by_entity.items()]
+        totals[ev.entity_id] = totals.get(ev.entity_id, 0) + 1
+    candidates: dict[str, list[_Candidate]] = {eid: [] for eid in totals}
+    for i in quiet:
+        ev = ordered[int(i)]
+        candidates[ev.entity_id].append(_Candidate(ev, float(gap_after[i])))
+    results = [attribute(eid, totals[eid], candidates[eid], mains) for eid in totals]
     return sorted(results, key=lambda a: (not a.confident, -(a.watts or 0.0)))

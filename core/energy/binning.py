@@ -12,6 +12,7 @@ import itertools
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 
+from core.energy.cooperate import breathe
 from core.energy.meter import Interval
 from core.slots import Slot
 
@@ -54,6 +55,7 @@ def bin_intervals(
     poisoned = [False] * n
     first = 0
     for iv in intervals:
+        breathe()
         while first < n and bounds[first + 1] <= iv.start:
             first += 1
         length = iv.end - iv.start

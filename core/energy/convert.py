@@ -3,14 +3,16 @@ intervals, switch changes, the mains stream, and price slots from an HA price se
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
+
+import numpy as np
 
 from core.energy.attribution import SwitchEvent
 from core.energy.binning import utc
 from core.energy.meter import Interval, Reading, energy_intervals, power_intervals
 from core.energy.reader import Row, SensorInfo
-from core.energy.regression import StreamItem
+from core.energy.regression import SwitchSeries, series_from_states
 from core.energy.states import is_on, number
 from core.energy.units import kwh_factor, watt_factor
 from core.slots import Slot
@@ -43,29 +45,45 @@ def meter_intervals(rows: Sequence[Row], info: SensorInfo | None, until: float) 
     return []
 
 
-def switch_events(entity_id: str, rows: Sequence[Row]) -> list[SwitchEvent]:
-    """On/off changes (not the row in force at the window start, not attribute-only updates)."""
+def on_states(entity_id: str, states: Sequence[str | None]) -> list[bool | None]:
+    """is_on for many states of one entity (a handful of distinct strings: looked up once each)."""
     domain = entity_id.split(".", 1)[0]
+    cache: dict[str | None, bool | None] = {}
     out = []
-    for r in rows[1:] if rows else ():
-        new, old = is_on(domain, r.state), is_on(domain, r.old_state)
-        if new is not None and old is not None and new != old:
-            out.append(SwitchEvent(entity_id, r.ts, new))
+    for state in states:
+        if state not in cache:
+            cache[state] = is_on(domain, state)
+        out.append(cache[state])
     return out
 
 
-def mains_stream(
-    mains: Sequence[Row], factor: float, switches: Mapping[str, Sequence[Row]]
-) -> list[StreamItem]:
-    """Mains readings and switch states merged in time order (for the regression)."""
-    items = [StreamItem(r.ts, None, watts=number(r.state, factor)) for r in mains]
-    for eid, rows in switches.items():
-        domain = eid.split(".", 1)[0]
-        items += [
-            StreamItem(r.ts, eid, on=is_on(domain, r.state), was_on=is_on(domain, r.old_state)) for r in rows
-        ]
-    items.sort(key=lambda i: i.ts)
-    return items
+def switch_series(entity_id: str, rows: Sequence[Row]) -> SwitchSeries:
+    """A switch's rows as arrays for the regression (the row in force at the window start included)."""
+    new = on_states(entity_id, [r.state for r in rows])
+    old = on_states(entity_id, [r.old_state for r in rows])
+    return series_from_states([r.ts for r in rows], new, old)
+
+
+def switch_events(entity_id: str, rows: Sequence[Row]) -> list[SwitchEvent]:
+    """On/off changes (not the row in force at the window start, not attribute-only updates)."""
+    new = on_states(entity_id, [r.state for r in rows])
+    old = on_states(entity_id, [r.old_state for r in rows])
+    return [
+        SwitchEvent(entity_id, rows[i].ts, bool(new[i]))
+        for i in range(1, len(rows))
+        if new[i] is not None and old[i] is not None and new[i] != old[i]
+    ]
+
+
+def mains_arrays(mains: Sequence[Row], factor: float) -> tuple[np.ndarray, np.ndarray]:
+    """Mains reading times and watts (NaN where not numeric)."""
+    ts = np.fromiter((r.ts for r in mains), dtype=float, count=len(mains))
+    watts = np.fromiter(
+        (np.nan if (v := number(r.state, factor)) is None else v for r in mains),
+        dtype=float,
+        count=len(mains),
+    )
+    return ts, watts
 
 
 def price_slots(rows: Sequence[Row], info: SensorInfo | None, until: float) -> list[Slot]:

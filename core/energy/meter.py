@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from core.energy.cooperate import breathe
+
 RESET_RATIO = 0.9
 """HA's `reset_detected`: a total_increasing value below 90 % of the previous one starts a new cycle."""
 
@@ -61,6 +63,7 @@ def energy_intervals(
     prev: Reading | None = None
     increasing = state_class == "total_increasing"
     for r in readings:
+        breathe()
         if r.value is None:
             continue
         if increasing and r.value < 0:
@@ -99,6 +102,7 @@ def power_intervals(readings: Iterable[Reading], until: float) -> list[Interval]
     out: list[Interval] = []
     prev: Reading | None = None
     for r in readings:
+        breathe()
         if prev is not None and prev.value is not None and r.ts > prev.ts:
             out.append(Interval(prev.ts, r.ts, prev.value * (r.ts - prev.ts) / 3.6e6))
         prev = r

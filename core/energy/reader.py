@@ -15,7 +15,10 @@ from dataclasses import dataclass
 
 import orjson
 
+from core.energy.cooperate import breathe
 from core.energy.states import SWITCHABLE_DOMAINS
+
+CHUNK = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,10 +111,17 @@ def read_rows(
             "AND time_us >= ? AND time_us < ? ORDER BY time_us",
             (key, start_us, end_us),
         ).fetchall()
-        if eid in with_reset:
-            out[eid] = [Row(t / 1e6, s, o, _last_reset(conn, a, attrs_cache)) for t, s, o, a in first + rest]
-        else:
-            out[eid] = [Row(t / 1e6, s, o) for t, s, o, _ in first + rest]
+        raw = first + rest
+        rows: list[Row] = []
+        for i in range(0, len(raw), CHUNK):
+            breathe()  # this runs in a reader thread: leave the event loop its GIL time
+            if eid in with_reset:
+                rows += [
+                    Row(t / 1e6, s, o, _last_reset(conn, a, attrs_cache)) for t, s, o, a in raw[i : i + CHUNK]
+                ]
+            else:
+                rows += [Row(t / 1e6, s, o) for t, s, o, _ in raw[i : i + CHUNK]]
+        out[eid] = rows
     return out
 
 

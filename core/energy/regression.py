@@ -19,10 +19,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.energy.attribution import MIN_EVENTS, MIN_WATTS, Attribution
+from core.energy.cooperate import breathe
 
 BATCHES = 8
 T_975 = {3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365}
-CHUNK = 8192
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,63 +58,74 @@ class _Normal:
         return np.asarray(solution)
 
 
-def _initial_states(stream: Sequence[StreamItem]) -> dict[str, bool]:
-    first: dict[str, bool] = {}
-    for item in stream:
-        if item.entity_id is not None and item.entity_id not in first and item.was_on is not None:
-            first[item.entity_id] = item.was_on
-    return first
+@dataclass(frozen=True)
+class SwitchSeries:
+    """One switch's rows: times, the new state (1 on, 0 off, NaN unknown), the state before the first
+    row (its old_state; NaN if unknown) and how many real on/off changes there were."""
+
+    ts: np.ndarray
+    on: np.ndarray
+    initial: float
+    changes: int
+
+
+def states_at(series: SwitchSeries, times: np.ndarray) -> np.ndarray:
+    """The switch's state at each of `times` (a row at exactly t counts as already happened)."""
+    idx = np.searchsorted(series.ts, times, side="right") - 1
+    values = np.concatenate(([series.initial], series.on))
+    return values[idx + 1]
+
+
+def regress_arrays(
+    mains_ts: np.ndarray, mains_w: np.ndarray, switches: dict[str, SwitchSeries]
+) -> list[Attribution]:
+    """Watts per switch: mains readings (NaN = unknown) regressed on every switch's state at that
+    moment. Vectorised: each switch's state at every reading is one searchsorted."""
+    names = sorted(name for name, s in switches.items() if s.changes > 0)
+    k = len(names) + 1
+    x = np.ones((len(mains_ts), k))
+    for j, name in enumerate(names, start=1):
+        breathe()
+        x[:, j] = states_at(switches[name], mains_ts)
+    valid = np.isfinite(mains_w) & np.isfinite(x).all(axis=1)
+    x, y = x[valid], mains_w[valid]
+    whole = _Normal(k)
+    batches: list[_Normal] = []
+    for part_x, part_y in zip(np.array_split(x, BATCHES), np.array_split(y, BATCHES), strict=True):
+        breathe()
+        batch = _Normal(k)
+        batch.add(part_x, part_y)
+        whole.xtx += batch.xtx
+        whole.xty += batch.xty
+        whole.rows += batch.rows
+        batches.append(batch)
+    return _results(names, {n: switches[n].changes for n in names}, whole, batches)
+
+
+def series_from_states(
+    ts: Sequence[float], new: Sequence[bool | None], old: Sequence[bool | None]
+) -> SwitchSeries:
+    """A SwitchSeries from one switch's rows (time order): new and old on/off states."""
+    on = np.array([np.nan if v is None else float(v) for v in new])
+    initial = np.nan if not old or old[0] is None else float(old[0])
+    changes = sum(1 for a, b in zip(old, new, strict=True) if a is not None and b is not None and a != b)
+    return SwitchSeries(np.asarray(ts, dtype=float), on, initial, changes)
 
 
 def regress(stream: Sequence[StreamItem]) -> list[Attribution]:
-    """Watts per switch from a time-ordered stream; only switches that changed at least once."""
-    state = _initial_states(stream)
-    names = sorted(state)
-    index = {name: i + 1 for i, name in enumerate(names)}
-    k = len(names) + 1
-    changes = dict.fromkeys(names, 0)
-    batches = [_Normal(k) for _ in range(BATCHES)]
-    whole = _Normal(k)
-    row = np.zeros(k)
-    row[0] = 1.0
-    for name, on in state.items():
-        row[index[name]] = float(on)
-    mains = sum(1 for item in stream if item.entity_id is None and item.watts is not None)
-    per_batch = max(1, math.ceil(mains / BATCHES))
-    xs: list[np.ndarray] = []
-    ys: list[float] = []
-    seen = 0
-    unknown: set[str] = set()
+    """Watts per switch from a time-ordered stream of mains readings and switch changes."""
+    mains = [item for item in stream if item.entity_id is None]
+    mains_ts = np.array([m.ts for m in mains], dtype=float)
+    mains_w = np.array([np.nan if m.watts is None else m.watts for m in mains], dtype=float)
+    rows: dict[str, list[StreamItem]] = {}
     for item in stream:
         if item.entity_id is not None:
-            if item.entity_id in index:
-                if item.on is None:
-                    unknown.add(item.entity_id)
-                else:
-                    unknown.discard(item.entity_id)
-                    changes[item.entity_id] += item.was_on is not None and item.was_on != item.on
-                    row[index[item.entity_id]] = float(item.on)
-            continue
-        if item.watts is None:
-            continue
-        seen += 1
-        if not unknown:
-            xs.append(row.copy())
-            ys.append(item.watts)
-        if len(ys) >= CHUNK or seen % per_batch == 0:
-            _flush(xs, ys, batches[min(BATCHES - 1, (seen - 1) // per_batch)], whole)
-    _flush(xs, ys, batches[min(BATCHES - 1, max(0, seen - 1) // per_batch)], whole)
-    return _results(names, changes, whole, batches)
-
-
-def _flush(xs: list[np.ndarray], ys: list[float], batch: _Normal, whole: _Normal) -> None:
-    if not ys:
-        return
-    x, y = np.vstack(xs), np.asarray(ys)
-    batch.add(x, y)
-    whole.add(x, y)
-    xs.clear()
-    ys.clear()
+            rows.setdefault(item.entity_id, []).append(item)
+    switches = {
+        eid: series_from_states([i.ts for i in items], [i.on for i in items], [i.was_on for i in items])
+        for eid, items in rows.items()
+    }
+    return regress_arrays(mains_ts, mains_w, switches)
 
 
 def _results(

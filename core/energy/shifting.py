@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
-from core.energy.windows import mean_rate
 from core.slots import Slot
 
 RUN_KWH = 0.05
@@ -70,11 +69,27 @@ def find_runs(hourly: Sequence[Slot]) -> list[Run]:
     return runs
 
 
-def _cost(run: Run, start: datetime, prices: Sequence[Slot]) -> float | None:
+def hourly_prices(prices: Sequence[Slot]) -> dict[int, float | None]:
+    """Mean price of each whole UTC hour (epoch seconds of its start), None if any part is unknown."""
+    sums: dict[int, list[float]] = {}
+    unknown: set[int] = set()
+    for p in prices:
+        hour = int(p.start.timestamp()) // 3600 * 3600
+        if p.value is None:
+            unknown.add(hour)
+            continue
+        acc = sums.setdefault(hour, [0.0, 0.0])
+        span = (p.end - p.start).total_seconds()
+        acc[0] += p.value * span
+        acc[1] += span
+    return {h: None if h in unknown or acc[1] < 3600 - 1e-6 else acc[0] / acc[1] for h, acc in sums.items()}
+
+
+def _cost(run: Run, start: datetime, prices: dict[int, float | None]) -> float | None:
     total = 0.0
+    first = int(start.timestamp())
     for i, kwh in enumerate(run.kwh):
-        a = start + timedelta(hours=i)
-        price = mean_rate(prices, a, a + timedelta(hours=1))
+        price = prices.get(first + 3600 * i)
         if price is None:
             return None
         total += kwh * price
@@ -94,7 +109,8 @@ def _moved(run: Run, hour: int, tz: tzinfo) -> datetime | None:
 def suggest(name: str, hourly: Sequence[Slot], prices: Sequence[Slot], tz: tzinfo) -> ShiftSuggestion | None:
     """The best habitual start hour for `name`'s runs, or None without enough runs, prices or saving."""
     runs = find_runs(hourly)
-    priced = [(r, c) for r in runs if (c := _cost(r, r.start, prices)) is not None]
+    table = hourly_prices(prices)
+    priced = [(r, c) for r in runs if (c := _cost(r, r.start, table)) is not None]
     if len(priced) < MIN_RUNS:
         return None
     usual_hour, usual_count = Counter(r.start.astimezone(tz).hour for r, _ in priced).most_common(1)[0]
@@ -104,7 +120,7 @@ def suggest(name: str, hourly: Sequence[Slot], prices: Sequence[Slot], tz: tzinf
         total = 0.0
         for run, _ in priced:
             moved = _moved(run, hour, tz)
-            cost = None if moved is None else _cost(run, moved, prices)
+            cost = None if moved is None else _cost(run, moved, table)
             if cost is None:
                 break
             total += cost
