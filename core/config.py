@@ -7,6 +7,7 @@ the field's own check, and a problem becomes one `ConfigError` naming the key.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass, replace
@@ -190,13 +191,28 @@ class LoggingConfig:
     log_dir: str = ""
 
 
+APPLIANCE_ENTRY = re.compile(
+    r"^\s*(?P<name>[^:\s][^:]*?)\s*:\s*(?P<amount>\d+(?:\.\d+)?)\s*(?P<unit>h|m|min)\s*"
+    r"(?::\s*(?P<kwh>\d+(?:\.\d+)?)\s*(?:kwh)?\s*)?$",
+    re.IGNORECASE,
+)
+"""An [energy] appliance: "dishwasher:2h", "washing_machine:90m", "ev_charge:4h:11kWh" (at most 48 h)."""
+
+
+def appliance_minutes(entry: str) -> float | None:
+    """The run time of an appliance entry in minutes, or None when the entry is malformed."""
+    match = APPLIANCE_ENTRY.match(entry)
+    if match is None:
+        return None
+    minutes = float(match["amount"]) * (60 if match["unit"].lower() == "h" else 1)
+    return minutes if 0 < minutes <= 48 * 60 else None
+
+
 def _appliances() -> dict[str, Any]:
     def check(values: list[str]) -> str | None:
-        from core.energy.appliances import parse_appliance
-
         for value in values:
-            if parse_appliance(value) is None:
-                return f"entries look like dishwasher:2h or ev_charge:4h:11kWh, got {value!r}"
+            if appliance_minutes(value) is None:
+                return f"entries look like dishwasher:2h or ev_charge:4h:11kWh (at most 48 h), got {value!r}"
         return None
 
     return _check(check)

@@ -3,33 +3,19 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
+from core.config import APPLIANCE_ENTRY, appliance_minutes
 from core.energy.model import Appliance
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(h|m|min)\s*$", re.IGNORECASE)
-_ENERGY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(kwh)?\s*$", re.IGNORECASE)
 
 
 def parse_appliance(text: str) -> Appliance | None:
-    parts = text.split(":")
-    if len(parts) not in (2, 3) or not parts[0].strip():
+    minutes = appliance_minutes(text)
+    match = APPLIANCE_ENTRY.match(text)
+    if minutes is None or match is None:
         return None
-    duration = _DURATION.match(parts[1])
-    if duration is None:
-        return None
-    amount = float(duration.group(1))
-    delta = timedelta(hours=amount) if duration.group(2).lower() == "h" else timedelta(minutes=amount)
-    if delta <= timedelta(0) or delta > timedelta(hours=48):
-        return None
-    kwh = None
-    if len(parts) == 3:
-        energy = _ENERGY.match(parts[2])
-        if energy is None:
-            return None
-        kwh = float(energy.group(1))
-    return Appliance(parts[0].strip(), delta, kwh)
+    kwh = float(match["kwh"]) if match["kwh"] else None
+    return Appliance(match["name"].strip(), timedelta(minutes=minutes), kwh)
 
 
 def parse_all(entries: list[str]) -> list[Appliance]:
