@@ -8,13 +8,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
-from core.energy import convert
-from core.energy.attribution import Attribution, StepFunction, attribute_all
-from core.energy.binning import MIN_COVERAGE, bin_intervals, grid, local_day, resample, total, utc
+import numpy as np
+
+from core.energy import convert, vector
+from core.energy.attribution import Attribution, StepFunction, attribute_arrays
+from core.energy.binning import MIN_COVERAGE, grid, local_day, resample, total, utc
 from core.energy.correlation import time_of_day, weather
 from core.energy.cost import apply_rates, grams_to_kg
 from core.energy.discovery import Meters
-from core.energy.meter import Interval
 from core.energy.model import (
     Appliance,
     ApplianceAdvice,
@@ -23,11 +24,11 @@ from core.energy.model import (
     EnergySnapshot,
     Glance,
 )
-from core.energy.reader import Row, SensorInfo
-from core.energy.regression import regress_arrays
+from core.energy.reader import SensorInfo, SwitchRows
+from core.energy.regression import SwitchSeries, regress_arrays
 from core.energy.shifting import ShiftSuggestion, suggest
-from core.energy.states import number
 from core.energy.units import watt_factor
+from core.energy.vector import Numeric
 from core.energy.windows import cheapest_contiguous, cheapest_slots, known_mean, mean_rate
 from core.slots import Slot
 
@@ -42,7 +43,8 @@ class Inputs:
     history_start: datetime
     meters: Meters
     sensors: Mapping[str, SensorInfo]
-    rows: Mapping[str, Sequence[Row]]
+    numeric: Mapping[str, Numeric]  # meters, mains power, price sensor
+    switches: Mapping[str, SwitchRows]  # switchable entities (their state changes)
     switchables: Sequence[str]
     names: Mapping[str, str]
     prices: Sequence[Slot] = ()
@@ -72,10 +74,8 @@ def _meter_slots(
     until = inp.now.timestamp()
     summed: list[Slot] | None = None
     for eid in entity_ids:
-        intervals: list[Interval] = convert.meter_intervals(
-            inp.rows.get(eid, ()), inp.sensors.get(eid), until
-        )
-        slots = bin_intervals(intervals, edges, min_coverage)
+        intervals = convert.meter_intervals(inp.numeric.get(eid), inp.sensors.get(eid), until)
+        slots = vector.bin_intervals(intervals, edges, min_coverage)
         summed = slots if summed is None else _add(summed, slots)
     return summed
 
@@ -108,10 +108,11 @@ def _first_reading(inp: Inputs, start: datetime, end: datetime) -> datetime | No
     """When the house meter's data begins, if after `start` (no reading in force at `start`)."""
     ids = inp.meters.grid_import or ((inp.meters.mains_power,) if inp.meters.mains_power else ())
     a, b = start.timestamp(), end.timestamp()
-    if any(r.ts <= a for eid in ids for r in inp.rows.get(eid, ())[:1]):
+    series = [inp.numeric[eid].ts for eid in ids if eid in inp.numeric and len(inp.numeric[eid])]
+    if not series or any(ts[0] <= a for ts in series):
         return None
-    times = [r.ts for eid in ids for r in inp.rows.get(eid, ()) if a < r.ts < b]
-    return utc(min(times)) if times else None
+    inside = [float(ts[(ts > a) & (ts < b)].min()) for ts in series if np.any((ts > a) & (ts < b))]
+    return utc(min(inside)) if inside else None
 
 
 def _glance(inp: Inputs) -> Glance:
@@ -128,14 +129,26 @@ def _attributions(inp: Inputs) -> list[Attributed]:
     factor = watt_factor(info.unit) if info else None
     if mains_id is None or factor is None:
         return []
-    mains_rows = inp.rows.get(mains_id, ())
-    switches = {eid: inp.rows[eid] for eid in inp.switchables if eid in inp.rows}
-    steps = StepFunction([r.ts for r in mains_rows], [number(r.state, factor) for r in mains_rows])
-    events = [ev for eid, rows in switches.items() for ev in convert.switch_events(eid, rows)]
-    by_step = {a.entity_id: a for a in attribute_all(events, steps)}
-    mains_ts, mains_w = convert.mains_arrays(mains_rows, factor)
-    series = {eid: convert.switch_series(eid, rows) for eid, rows in switches.items()}
-    by_regression = {a.entity_id: a for a in regress_arrays(mains_ts, mains_w, series)}
+    mains = inp.numeric.get(mains_id)
+    if mains is None:
+        return []
+    watts = convert.mains_watts(mains, factor)
+    steps = StepFunction(mains.ts.tolist(), [None if not np.isfinite(w) else float(w) for w in watts])
+    series: dict[str, SwitchSeries] = {}
+    names = [eid for eid in inp.switchables if eid in inp.switches]
+    ts_parts, code_parts, on_parts = [], [], []
+    for code, eid in enumerate(names):
+        rows = inp.switches[eid]
+        series[eid], changed = convert.switch_data(rows)
+        ts_parts.append(rows.ts[changed])
+        code_parts.append(np.full(int(changed.sum()), code, dtype=np.int64))
+        on_parts.append(rows.on[changed] == 1.0)
+    if names:
+        ts, codes, on = np.concatenate(ts_parts), np.concatenate(code_parts), np.concatenate(on_parts)
+        by_step = {a.entity_id: a for a in attribute_arrays(names, ts, codes, on, steps)}
+    else:
+        by_step = {}
+    by_regression = {a.entity_id: a for a in regress_arrays(mains.ts, watts, series)}
     out: list[Attributed] = []
     for eid in sorted(set(by_step) | set(by_regression)):
         step, reg = by_step.get(eid), by_regression.get(eid)
@@ -253,5 +266,5 @@ def analyse(inp: Inputs) -> EnergySnapshot:
         advice=tuple(_advice(inp, a) for a in inp.appliances) if inp.prices else (),
         suggestions=tuple(suggestions),
         notes=tuple(notes),
-        events_read=sum(len(r) for r in inp.rows.values()),
+        events_read=sum(len(r.ts) for r in inp.switches.values()) + sum(len(n) for n in inp.numeric.values()),
     )

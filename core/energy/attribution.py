@@ -155,20 +155,34 @@ def _verdict(n: int, watts: float, low: float) -> tuple[bool, str]:
 
 
 def attribute_all(events: Sequence[SwitchEvent], mains: StepFunction) -> list[Attribution]:
-    """One attribution per entity, largest confident estimate first. Changes with another change
-    too close (the usual case in a busy home) are set aside in one vectorised pass, so only the
-    quiet ones cost a median."""
-    ordered = sorted(events, key=lambda e: e.ts)
-    times = np.array([e.ts for e in ordered], dtype=float)
-    gap_before = np.diff(times, prepend=-np.inf)
-    gap_after = np.diff(times, append=np.inf)
+    """One attribution per entity, largest confident estimate first."""
+    names = sorted({e.entity_id for e in events})
+    code = {name: i for i, name in enumerate(names)}
+    ts = np.array([e.ts for e in events], dtype=float)
+    codes = np.array([code[e.entity_id] for e in events], dtype=np.int64)
+    on = np.array([e.on for e in events], dtype=bool)
+    return attribute_arrays(names, ts, codes, on, mains)
+
+
+def attribute_arrays(
+    names: Sequence[str], ts: np.ndarray, codes: np.ndarray, on: np.ndarray, mains: StepFunction
+) -> list[Attribution]:
+    """attribute_all on arrays (change times, entity index into `names`, turned on?). Changes with
+    another change too close (the usual case in a busy home) are set aside in one vectorised pass,
+    so only the quiet ones cost a median."""
+    order = np.argsort(ts, kind="stable")
+    ts, codes, on = ts[order], codes[order], on[order]
+    gap_before = np.diff(ts, prepend=-np.inf)
+    gap_after = np.diff(ts, append=np.inf)
     quiet = np.flatnonzero((gap_before > BEFORE_S[0]) & (gap_after > min(SETTLE_S) + AFTER_S))
-    totals: dict[str, int] = {}
-    for ev in ordered:
-        totals[ev.entity_id] = totals.get(ev.entity_id, 0) + 1
-    candidates: dict[str, list[_Candidate]] = {eid: [] for eid in totals}
+    totals = np.bincount(codes, minlength=len(names)) if len(codes) else np.zeros(len(names), dtype=np.int64)
+    candidates: list[list[_Candidate]] = [[] for _ in names]
     for i in quiet:
-        ev = ordered[int(i)]
-        candidates[ev.entity_id].append(_Candidate(ev, float(gap_after[i])))
-    results = [attribute(eid, totals[eid], candidates[eid], mains) for eid in totals]
+        c = int(codes[i])
+        candidates[c].append(
+            _Candidate(SwitchEvent(names[c], float(ts[i]), bool(on[i])), float(gap_after[i]))
+        )
+    results = [
+        attribute(names[c], int(totals[c]), candidates[c], mains) for c in range(len(names)) if totals[c]
+    ]
     return sorted(results, key=lambda a: (not a.confident, -(a.watts or 0.0)))

@@ -29,6 +29,7 @@ from core.energy.convert import price_slots
 from core.energy.discovery import Meters, Overrides, choose
 from core.energy.model import EnergySnapshot
 from core.energy.prefs import EnergyPrefs, parse_prefs
+from core.energy.vector import Numeric
 from core.engine import EngineState, EngineStatus
 from core.ha.connection import CommandError, HAError
 from core.slots import SeriesKind, Slot, SlotSource
@@ -230,15 +231,21 @@ class EnergyEngine:
         start = now - timedelta(days=cfg.history_days)
         notes = _meter_notes(meters, self._facts)
         switchables = await self._queries.run_read(reader.switchable_entities) if meters.mains_power else []
-        wanted = [*meters.grid_import, *meters.grid_export, *(d.energy for d in meters.devices), *switchables]
-        wanted += [m for m in (meters.mains_power, meters.price_entity) if m]
+        numeric_ids = [*meters.grid_import, *(d.energy for d in meters.devices)]
+        numeric_ids += [m for m in (meters.mains_power, meters.price_entity) if m]
         resets = [
-            eid for eid in wanted if (info := catalogue.get(eid)) is not None and info.state_class == "total"
+            eid
+            for eid in numeric_ids
+            if (info := catalogue.get(eid)) is not None and info.state_class == "total"
         ]
         a, b = int(start.timestamp() * 1e6), int(now.timestamp() * 1e6) + 1
-        rows = await self._queries.run_read(lambda c: reader.read_rows(c, wanted, a, b, resets=resets))
+        numeric = await self._queries.run_read(
+            lambda c: reader.read_numeric(c, numeric_ids, a, b, resets=resets)
+        )
+        switches = await self._queries.run_read(lambda c: reader.read_switches(c, switchables, a, b))
+        wanted = [*numeric_ids, *switchables]
         names = await self._queries.run_read(lambda c: reader.friendly_names(c, wanted))
-        prices, price_note = self._prices(meters, catalogue, rows, start, now)
+        prices, price_note = self._prices(meters, catalogue, numeric, start, now)
         notes += [price_note] if price_note else []
         carbon = self.rates(SeriesKind.CARBON, start, now + FUTURE)
         temperature = self.rates(SeriesKind.TEMPERATURE, start, now)
@@ -246,7 +253,7 @@ class EnergyEngine:
             notes.append("no grid carbon intensity yet: carbon is unknown")
         tz, tz_name = self._zone()
         return Inputs(
-            now, tz, tz_name, start, meters, catalogue, rows, switchables, names,
+            now, tz, tz_name, start, meters, catalogue, numeric, switches, switchables, names,
             prices, carbon, temperature, parse_all(list(cfg.appliances)), tuple(notes),
         )  # fmt: skip
 
@@ -254,16 +261,16 @@ class EnergyEngine:
         self,
         meters: Meters,
         catalogue: dict[str, reader.SensorInfo],
-        rows: dict[str, list[reader.Row]],
+        numeric: dict[str, Numeric],
         start: datetime,
         now: datetime,
     ) -> tuple[list[Slot], str | None]:
         prices = self.rates(SeriesKind.PRICE, start, now + FUTURE)
         if prices:
             return prices, None
-        if meters.price_entity and rows.get(meters.price_entity):
+        if meters.price_entity and meters.price_entity in numeric:
             slots = price_slots(
-                rows[meters.price_entity], catalogue.get(meters.price_entity), now.timestamp()
+                numeric[meters.price_entity], catalogue.get(meters.price_entity), now.timestamp()
             )
             return (
                 slots,

@@ -81,9 +81,11 @@ def energy_intervals(
         if max_watts is not None and delta > max_watts * max(r.ts - prev.ts, 1.0) / 3.6e6:
             suspicious.append(interval)
             interval = Interval(prev.ts, r.ts, None)
-        if r.ts > prev.ts or interval.kwh is None:
+        if r.ts > prev.ts:
             out.append(interval)
-        elif out and out[-1].kwh is not None:  # two readings at one instant: fold into the previous
+        elif interval.kwh is not None and out and out[-1].kwh is not None:
+            # Two readings at one instant: no time to spread the change over, so it joins the interval
+            # before (an unknown-size jump at an instant covers no time and marks nothing).
             last = out[-1]
             out[-1] = Interval(last.start, last.end, last.kwh + delta)  # type: ignore[operator]
         prev = r

@@ -2,9 +2,10 @@
 (`EventQueries.run_read`), never on the event loop.
 
 Rows come per entity through the (entity_key, time_us) index, with the row in force at the window's
-start, so a meter that did not change for hours still has a known reading. Attributes are decoded only
-where they matter: the newest row of each sensor (unit, device_class, state_class) and, for
-`total` meters, `last_reset`, decoded once per distinct attribute set.
+start, so a meter that did not change for hours still has a known reading, and become numpy arrays:
+numbers and on/off states are computed by SQLite itself (C speed, no Python object per row).
+Attributes are decoded only where they matter: the newest row of each sensor (unit, device_class,
+state_class) and, for `total` meters, `last_reset`, decoded once per distinct attribute set.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
+import numpy as np
 import orjson
 
 from core.energy.cooperate import breathe
-from core.energy.states import SWITCHABLE_DOMAINS
-
-CHUNK = 2000
+from core.energy.states import SWITCHABLE_DOMAINS, is_on_sql
+from core.energy.vector import Numeric
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,14 +30,6 @@ class SensorInfo:
     device_class: str | None
     state_class: str | None
     name: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Row:
-    ts: float  # epoch seconds (HA's time_fired)
-    state: str | None
-    old_state: str | None
-    last_reset: str | None = None  # only read for `total` meters
 
 
 def _keys(conn: sqlite3.Connection, domains: Iterable[str]) -> dict[str, int]:
@@ -86,45 +80,6 @@ def friendly_names(conn: sqlite3.Connection, entity_ids: Iterable[str]) -> dict[
     return {eid: name for eid, name in rows if name}
 
 
-def read_rows(
-    conn: sqlite3.Connection,
-    entity_ids: Iterable[str],
-    start_us: int,
-    end_us: int,
-    *,
-    resets: Iterable[str] = (),
-) -> dict[str, list[Row]]:
-    """Every row of each entity in [start, end), preceded by the row in force at `start`."""
-    wanted = set(entity_ids)
-    with_reset = set(resets)
-    keys = {eid: key for eid, key in conn.execute("SELECT entity_id, id FROM entity_ids") if eid in wanted}
-    attrs_cache: dict[int, str | None] = {}
-    out: dict[str, list[Row]] = {}
-    for eid, key in keys.items():
-        first = conn.execute(
-            "SELECT time_us, state, old_state, attrs_key FROM events WHERE entity_key = ? AND time_us < ? "
-            "ORDER BY time_us DESC LIMIT 1",
-            (key, start_us),
-        ).fetchall()
-        rest = conn.execute(
-            "SELECT time_us, state, old_state, attrs_key FROM events WHERE entity_key = ? "
-            "AND time_us >= ? AND time_us < ? ORDER BY time_us",
-            (key, start_us, end_us),
-        ).fetchall()
-        raw = first + rest
-        rows: list[Row] = []
-        for i in range(0, len(raw), CHUNK):
-            breathe()  # this runs in a reader thread: leave the event loop its GIL time
-            if eid in with_reset:
-                rows += [
-                    Row(t / 1e6, s, o, _last_reset(conn, a, attrs_cache)) for t, s, o, a in raw[i : i + CHUNK]
-                ]
-            else:
-                rows += [Row(t / 1e6, s, o) for t, s, o, _ in raw[i : i + CHUNK]]
-        out[eid] = rows
-    return out
-
-
 def _last_reset(conn: sqlite3.Connection, attrs_key: int | None, cache: dict[int, str | None]) -> str | None:
     if attrs_key is None:
         return None
@@ -133,3 +88,86 @@ def _last_reset(conn: sqlite3.Connection, attrs_key: int | None, cache: dict[int
         attrs = orjson.loads(row[0]) if row and row[0] else {}
         cache[attrs_key] = _text(attrs.get("last_reset")) if isinstance(attrs, dict) else None
     return cache[attrs_key]
+
+
+# A state as a number in SQLite itself (C speed): NULL unless it has a digit and only number characters,
+# so "unavailable", "unknown", "nan" and "inf" are NULL, never 0.
+_NUMBER_SQL = "CASE WHEN state GLOB '*[0-9]*' AND state NOT GLOB '*[^0-9.eE+-]*' THEN CAST(state AS REAL) END"
+
+
+def read_numeric(
+    conn: sqlite3.Connection,
+    entity_ids: Iterable[str],
+    start_us: int,
+    end_us: int,
+    *,
+    resets: Iterable[str] = (),
+) -> dict[str, Numeric]:
+    """Numeric entities (meters, mains power, a price sensor) as arrays: time, value (NaN when not a
+    number) and, for `resets` (state_class total), last_reset; the row in force at `start` first."""
+    wanted = set(entity_ids)
+    with_reset = set(resets)
+    keys = {eid: key for eid, key in conn.execute("SELECT entity_id, id FROM entity_ids") if eid in wanted}
+    cache: dict[int, str | None] = {}
+    out: dict[str, Numeric] = {}
+    for eid, key in keys.items():
+        breathe()
+        select = f"SELECT time_us, {_NUMBER_SQL}, attrs_key FROM events WHERE entity_key = ?"
+        first = conn.execute(
+            f"{select} AND time_us < ? ORDER BY time_us DESC LIMIT 1", (key, start_us)
+        ).fetchall()
+        rest = conn.execute(
+            f"{select} AND time_us >= ? AND time_us < ? ORDER BY time_us", (key, start_us, end_us)
+        )
+        raw = first + rest.fetchall()
+        breathe()
+        table = np.array(raw, dtype=float).reshape(-1, 3)
+        last_reset = None
+        if eid in with_reset:
+            keys_ = [None if a is None else int(a) for _, _, a in raw]
+            last_reset = np.array([_reset_seconds(_last_reset(conn, a, cache)) for a in keys_], dtype=float)
+        out[eid] = Numeric(table[:, 0] / 1e6, table[:, 1], last_reset)
+    return out
+
+
+def _reset_seconds(text: str | None) -> float:
+    if not text:
+        return float("nan")
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        return float("nan")
+
+
+@dataclass(frozen=True)
+class SwitchRows:
+    """A switch's state changes as arrays: time, new and old on/off state (1, 0, NaN = unknown)."""
+
+    ts: np.ndarray
+    on: np.ndarray
+    was_on: np.ndarray
+
+
+def read_switches(
+    conn: sqlite3.Connection, entity_ids: Iterable[str], start_us: int, end_us: int
+) -> dict[str, SwitchRows]:
+    """Each switch's rows whose state changed in [start, end), the row in force at `start` first."""
+    wanted = set(entity_ids)
+    keys = {eid: key for eid, key in conn.execute("SELECT entity_id, id FROM entity_ids") if eid in wanted}
+    out: dict[str, SwitchRows] = {}
+    for eid, key in keys.items():
+        breathe()
+        domain = eid.split(".", 1)[0]
+        select = f"SELECT time_us, {is_on_sql('state', domain)}, {is_on_sql('old_state', domain)} FROM events"
+        first = conn.execute(
+            f"{select} WHERE entity_key = ? AND time_us < ? ORDER BY time_us DESC LIMIT 1", (key, start_us)
+        ).fetchall()
+        rest = conn.execute(
+            f"{select} WHERE entity_key = ? AND time_us >= ? AND time_us < ? AND state IS NOT old_state "
+            "ORDER BY time_us",
+            (key, start_us, end_us),
+        ).fetchall()
+        breathe()
+        table = np.array(first + rest, dtype=float).reshape(-1, 3)
+        out[eid] = SwitchRows(table[:, 0] / 1e6, table[:, 1], table[:, 2])
+    return out
