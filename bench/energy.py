@@ -21,6 +21,7 @@ import sys
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import orjson
@@ -58,7 +59,8 @@ async def build(store: EventStore, n: int, days: int) -> None:
             new, old = data["new_state"], data["old_state"]
             rows.append(StoreRow(
                 data["entity_id"], start_us + int(done * step_us), new["state"] if new else None,
-                old["state"] if old else None, orjson.dumps(new["attributes"] if new else {}), None, None, None,
+                old["state"] if old else None, orjson.dumps(new["attributes"] if new else {}),
+                None, None, None,
                 "LOCAL", "live", "state_changed", None, NO_RESOLUTION,
             ))  # fmt: skip
             done += 1
@@ -98,11 +100,35 @@ async def lag_sampler(samples: list[float], stop: asyncio.Event, period: float =
         samples.append(max(0.0, loop.time() - expected) * 1000)
 
 
+async def lag_baselines(seconds: float = 3.0) -> tuple[float, float]:
+    """Loop-lag p99 with nothing running, and beside a plain pure-Python thread that never yields
+    (what any worker thread costs the loop on this machine right now)."""
+    out = []
+    for spin in (False, True):
+        samples: list[float] = []
+        stop = asyncio.Event()
+        sampler = asyncio.create_task(lag_sampler(samples, stop))
+        if spin:
+            await asyncio.to_thread(_spin, seconds)
+        else:
+            await asyncio.sleep(seconds)
+        stop.set()
+        await sampler
+        out.append(p99(samples))
+    return out[0], out[1]
+
+
+def _spin(seconds: float) -> None:
+    end, x = time.perf_counter() + seconds, 0
+    while time.perf_counter() < end:
+        x += 1
+
+
 def p99(values: list[float]) -> float:
     return statistics.quantiles(values, n=100)[98] if len(values) >= 100 else max(values, default=0.0)
 
 
-def baseline_scan(conn: object, entity_ids: list[str], start_us: int) -> int:
+def baseline_scan(conn: object, *, entity_ids: list[str], start_us: int) -> int:
     import sqlite3
 
     assert isinstance(conn, sqlite3.Connection)
@@ -136,6 +162,11 @@ async def main() -> None:
         print(f"store: {total:,} events", flush=True)
         config = EnergyConfig(history_days=args.days, time_zone="Europe/Berlin", refresh_s=86400)
         engine = EnergyEngine(config, store.queries, slots=DailyShapes)
+        idle, spin = await lag_baselines()
+        print(
+            f"loop lag p99 baselines: idle {idle:.1f} ms, beside a plain Python thread {spin:.1f} ms",
+            flush=True,
+        )
         for run in range(args.runs):
             samples: list[float] = []
             stop = asyncio.Event()
@@ -155,13 +186,16 @@ async def main() -> None:
             wanted = [w for w in dict.fromkeys(wanted) if w]
             start_us = int((END - timedelta(days=args.days)).timestamp() * 1e6)
             b0 = time.perf_counter()
-            scanned = await store.queries.run_read(lambda c: baseline_scan(c, wanted, start_us))
+            scanned = await store.queries.run_read(
+                partial(baseline_scan, entity_ids=wanted, start_us=start_us)
+            )
             base = time.perf_counter() - b0
             confident = sum(1 for a in snap.attributions if a.estimate.confident)
             print(
                 f"run {run + 1}: refresh wall {wall:.2f} s, process CPU {cpu:.2f} s "
                 f"(analysis thread {engine.status().rates['refresh_cpu_s']:.2f} s), rows read {read:,}; "
-                f"loop lag p99 {p99(samples):.1f} ms, max {max(samples, default=0):.1f} ms ({len(samples)} samples); "
+                f"loop lag p99 {p99(samples):.1f} ms, max {max(samples, default=0):.1f} ms "
+                f"({len(samples)} samples); "
                 f"bare scan of the same rows {base:.2f} s ({scanned:,} rows) -> ratio {wall / base:.1f}x; "
                 f"{confident} confident switch estimates, {len(snap.suggestions)} shifting suggestions",
                 flush=True,

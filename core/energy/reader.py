@@ -14,6 +14,7 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import orjson
@@ -119,9 +120,8 @@ def read_numeric(
         rest = conn.execute(
             f"{select} AND time_us >= ? AND time_us < ? ORDER BY time_us", (key, start_us, end_us)
         )
-        raw = first + rest.fetchall()
-        breathe()
-        table = np.array(raw, dtype=float).reshape(-1, 3)
+        raw = first + _fetch_all(rest)
+        table = _table(raw, 3)
         last_reset = None
         if eid in with_reset:
             keys_ = [None if a is None else int(a) for _, _, a in raw]
@@ -166,8 +166,28 @@ def read_switches(
             f"{select} WHERE entity_key = ? AND time_us >= ? AND time_us < ? AND state IS NOT old_state "
             "ORDER BY time_us",
             (key, start_us, end_us),
-        ).fetchall()
-        breathe()
-        table = np.array(first + rest, dtype=float).reshape(-1, 3)
+        )
+        table = _table(first + _fetch_all(rest), 3)
         out[eid] = SwitchRows(table[:, 0] / 1e6, table[:, 1], table[:, 2])
     return out
+
+
+FETCH = 4096
+
+
+def _fetch_all(cursor: sqlite3.Cursor) -> list[Any]:
+    """fetchall in pieces, breathing between them (a 150k-row fetch holds the GIL for a while)."""
+    rows: list[Any] = []
+    while chunk := cursor.fetchmany(FETCH):
+        rows += chunk
+        breathe()
+    return rows
+
+
+def _table(rows: list[Any], width: int) -> np.ndarray:
+    """Rows of numbers (None = NaN) as a float array, converted in pieces for the same reason."""
+    parts = []
+    for i in range(0, len(rows), FETCH):
+        parts.append(np.array(rows[i : i + FETCH], dtype=float).reshape(-1, width))
+        breathe()
+    return np.concatenate(parts) if parts else np.empty((0, width))
