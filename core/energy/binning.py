@@ -84,6 +84,7 @@ def resample(slots: Sequence[Slot], edges: Sequence[datetime]) -> list[Slot]:
     j = 0
     unit = slots[0].unit if slots else ""
     for a, b in itertools.pairwise(edges):
+        breathe()
         while j < len(slots) and slots[j].end <= a:
             j += 1
         total: float | None = 0.0

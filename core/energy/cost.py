@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from core.energy.cooperate import breathe
 from core.slots import Slot
 
 GRAMS_PER_KG = 1000.0
@@ -59,6 +60,7 @@ def apply_rates(consumption: Sequence[Slot], rates: Sequence[Slot]) -> Priced:
     exact = True
     first = 0
     for c in consumption:
+        breathe()
         start, end = c.start.timestamp(), c.end.timestamp()
         while first < len(bounds) and bounds[first][1] <= start:
             first += 1

@@ -83,22 +83,24 @@ def regress_arrays(
     moment. Vectorised: each switch's state at every reading is one searchsorted."""
     names = sorted(name for name, s in switches.items() if s.changes > 0)
     k = len(names) + 1
-    x = np.ones((len(mains_ts), k))
-    for j, name in enumerate(names, start=1):
-        breathe()
-        x[:, j] = states_at(switches[name], mains_ts)
-    valid = np.isfinite(mains_w) & np.isfinite(x).all(axis=1)
-    x, y = x[valid], mains_w[valid]
     whole = _Normal(k)
     batches: list[_Normal] = []
-    for part_x, part_y in zip(np.array_split(x, BATCHES), np.array_split(y, BATCHES), strict=True):
+    # Batch by batch (consecutive stretches of readings): small matrices, and the loop gets the GIL
+    # back between them.
+    for part in np.array_split(np.arange(len(mains_ts)), BATCHES):
+        times = mains_ts[part]
+        x = np.ones((len(part), k))
+        for j, name in enumerate(names, start=1):
+            x[:, j] = states_at(switches[name], times)
         breathe()
+        valid = np.isfinite(mains_w[part]) & np.isfinite(x).all(axis=1)
         batch = _Normal(k)
-        batch.add(part_x, part_y)
+        batch.add(x[valid], mains_w[part][valid])
         whole.xtx += batch.xtx
         whole.xty += batch.xty
         whole.rows += batch.rows
         batches.append(batch)
+        breathe()
     return _results(names, {n: switches[n].changes for n in names}, whole, batches)
 
 

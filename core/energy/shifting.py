@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
+from core.energy.cooperate import breathe
 from core.slots import Slot
 
 RUN_KWH = 0.05
@@ -74,6 +75,7 @@ def hourly_prices(prices: Sequence[Slot]) -> dict[int, float | None]:
     sums: dict[int, list[float]] = {}
     unknown: set[int] = set()
     for p in prices:
+        breathe()
         hour = int(p.start.timestamp()) // 3600 * 3600
         if p.value is None:
             unknown.add(hour)
@@ -119,6 +121,7 @@ def suggest(name: str, hourly: Sequence[Slot], prices: Sequence[Slot], tz: tzinf
     for hour in range(24):
         total = 0.0
         for run, _ in priced:
+            breathe()
             moved = _moved(run, hour, tz)
             cost = None if moved is None else _cost(run, moved, table)
             if cost is None:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from core.energy.cooperate import breathe
 from core.slots import Slot
 
 
@@ -31,6 +32,7 @@ def regrid(rates: Sequence[Slot]) -> list[Slot]:
     step = min(r.end - r.start for r in rates)
     out: list[Slot] = []
     for r in rates:
+        breathe()
         t = r.start
         while t < r.end:
             out.append(Slot(t, min(t + step, r.end), r.value, r.unit))
@@ -77,6 +79,7 @@ def cheapest_contiguous(
         values = [float(s.value or 0.0) for s in run]  # runs hold known slots only
         window = sum(values[:k])
         for i in range(len(run) - k + 1):
+            breathe()
             if i:
                 window += values[i + k - 1] - values[i - 1]
             key = round(window, 9)
