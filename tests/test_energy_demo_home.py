@@ -4,6 +4,7 @@ checked against the simulator's true loads."""
 from __future__ import annotations
 
 import random
+from datetime import datetime, timedelta
 
 import orjson
 
@@ -12,6 +13,7 @@ from core.energy.states import is_on, number
 from core.ha.simulator import SimulatorConfig
 from core.ha.simulator.activity import Activity
 from core.ha.simulator.energy_home import POWER_ID, HouseMeterPower, legacy_prefs, true_watts
+from core.ha.simulator.energy_statistics import HOUSE_PROFILE_KWH
 from core.ha.simulator.server import build_home
 from tests.sim_helpers import authed, call, running
 
@@ -77,3 +79,25 @@ def test_attribution_finds_the_true_loads_and_claims_nothing_for_zero_draw() -> 
             assert a.watts is not None and abs(a.watts - watts) <= 0.15 * watts, (eid, watts, a)
         if watts == 0.0:
             assert not a.confident, (eid, a)
+
+
+async def test_statistics_during_period_answers_hourly_changes_in_ms() -> None:
+    async with running() as sim, authed(sim) as ws:
+        zone = sim.time_zone
+        start = datetime(2026, 1, 10, 0, 0, tzinfo=zone)
+        reply = await call(
+            ws, 1, "recorder/statistics_during_period", start_time=start.isoformat(),
+            end_time=(start + timedelta(hours=3)).isoformat(),
+            statistic_ids=["sensor.house_energy_meter_energy_import", "sensor.no_such_meter"],
+            period="hour", types=["change"], units={"energy": "kWh"},
+        )  # fmt: skip
+        rows = reply["result"]["sensor.house_energy_meter_energy_import"]
+        assert "sensor.no_such_meter" not in reply["result"]  # ids without data are absent, as in HA
+        assert [r["start"] for r in rows] == [
+            int((start + timedelta(hours=h)).timestamp() * 1000) for h in range(3)
+        ]
+        assert [r["change"] for r in rows] == [HOUSE_PROFILE_KWH[h] for h in range(3)]
+        assert set(rows[0]) == {"start", "end", "change"}
+        bad = await call(ws, 2, "recorder/statistics_during_period", start_time="yesterday",
+                         statistic_ids=[], period="hour")  # fmt: skip
+        assert bad["error"]["code"] == "invalid_start_time"

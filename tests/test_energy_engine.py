@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
@@ -15,6 +16,7 @@ from core.config import EnergyConfig
 from core.energy import SPEC as ENERGY
 from core.energy.discovery import MeterSource
 from core.energy.engine import EnergyEngine
+from core.ha.simulator.energy_statistics import HOUSE_PROFILE_KWH
 from core.ha.simulator.spec import SPEC as SIMULATOR
 from core.runtime import Runtime
 from core.slots import SeriesKind, Slot
@@ -153,3 +155,24 @@ async def test_without_the_dashboard_the_demo_home_falls_back_to_sensor_metadata
         assert snap.meters.grid_import == ("sensor.house_energy_meter_energy_import",)
         assert snap.meters.mains_power == "sensor.house_energy_meter_power"
         assert any("not set up" in n for n in snap.notes)
+
+
+async def test_hourly_statistics_from_ha_fill_the_days_before_the_app_started(tmp_path: Path) -> None:
+    config = EnergyConfig(history_days=2, refresh_s=3600, appliances=[])  # HA's time zone (Europe/Berlin)
+    async with running_runtime(tmp_path, energy=config) as runtime:
+        engine = runtime.engine(ENERGY)
+        assert engine is not None
+        await wait_for(lambda: _synced(runtime), "the HA client to sync with the demo home")
+        snap = await engine.refresh()
+    assert snap.time_zone == "Europe/Berlin"
+    assert any("hourly statistics" in n for n in snap.notes)
+    zone = ZoneInfo("Europe/Berlin")
+    today = datetime.now(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    y_start = (today - timedelta(hours=12)).replace(hour=0)
+    y_end = y_start + (snap.computed_at - today)
+    expected, t = 0.0, y_start
+    while t < y_end:  # whole hours, and the share of the last one (even use within an hour)
+        share = min(1.0, (y_end - t) / timedelta(hours=1))
+        expected += HOUSE_PROFILE_KWH[t.astimezone(zone).hour] * share
+        t += timedelta(hours=1)
+    assert snap.glance.yesterday_kwh == pytest.approx(expected, rel=1e-6)

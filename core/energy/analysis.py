@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, tzinfo
 
 import numpy as np
 
-from core.energy import convert, vector
+from core.energy import convert, statistics, vector
 from core.energy.attribution import Attribution, StepFunction, attribute_arrays
 from core.energy.binning import MIN_COVERAGE, grid, local_day, resample, total, utc
 from core.energy.correlation import time_of_day, weather
@@ -45,6 +45,7 @@ class Inputs:
     sensors: Mapping[str, SensorInfo]
     numeric: Mapping[str, Numeric]  # meters, mains power, price sensor
     switches: Mapping[str, SwitchRows]  # switchable entities (their state changes)
+    seeds: Mapping[str, vector.Intervals]  # HA's hourly statistics for the months before the app
     switchables: Sequence[str]
     names: Mapping[str, str]
     prices: Sequence[Slot] = ()
@@ -75,6 +76,8 @@ def _meter_slots(
     summed: list[Slot] | None = None
     for eid in entity_ids:
         intervals = convert.meter_intervals(inp.numeric.get(eid), inp.sensors.get(eid), until)
+        if eid in inp.seeds:
+            intervals = statistics.merge(inp.seeds[eid], intervals)
         slots = vector.bin_intervals(intervals, edges, min_coverage)
         summed = slots if summed is None else _add(summed, slots)
     return summed

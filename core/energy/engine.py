@@ -22,14 +22,14 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.config import EnergyConfig
-from core.energy import reader
+from core.energy import reader, statistics
 from core.energy.analysis import Inputs, analyse
 from core.energy.appliances import parse_all
 from core.energy.convert import price_slots
 from core.energy.discovery import Meters, Overrides, choose
 from core.energy.model import EnergySnapshot
 from core.energy.prefs import EnergyPrefs, parse_prefs
-from core.energy.vector import Numeric
+from core.energy.vector import Intervals, Numeric
 from core.engine import EngineState, EngineStatus
 from core.ha.connection import CommandError, HAError
 from core.slots import SeriesKind, Slot, SlotSource
@@ -245,6 +245,9 @@ class EnergyEngine:
         switches = await self._queries.run_read(lambda c: reader.read_switches(c, switchables, a, b))
         wanted = [*numeric_ids, *switchables]
         names = await self._queries.run_read(lambda c: reader.friendly_names(c, wanted))
+        seeds = await self._seed(meters, numeric, start)
+        if seeds:
+            notes.append("older consumption comes from HA's hourly statistics (even use within each hour)")
         prices, price_note = self._prices(meters, catalogue, numeric, start, now)
         notes += [price_note] if price_note else []
         carbon = self.rates(SeriesKind.CARBON, start, now + FUTURE)
@@ -253,9 +256,33 @@ class EnergyEngine:
             notes.append("no grid carbon intensity yet: carbon is unknown")
         tz, tz_name = self._zone()
         return Inputs(
-            now, tz, tz_name, start, meters, catalogue, numeric, switches, switchables, names,
+            now, tz, tz_name, start, meters, catalogue, numeric, switches, seeds, switchables, names,
             prices, carbon, temperature, parse_all(list(cfg.appliances)), tuple(notes),
         )  # fmt: skip
+
+    async def _seed(
+        self, meters: Meters, numeric: dict[str, Numeric], start: datetime
+    ) -> dict[str, Intervals]:
+        """HA's hourly statistics for the meters whose stored readings begin after `start` (the app
+        was installed later): one command for all of them; nothing when HA is not reachable."""
+        client = self._ha()
+        ids = [*meters.grid_import, *(d.energy for d in meters.devices)]
+        first = {
+            eid: float(numeric[eid].ts[0]) if eid in numeric and len(numeric[eid]) else None for eid in ids
+        }
+        begins = {eid: t for eid, t in first.items() if t is not None and t > start.timestamp() + 3600}
+        if client is None or not begins:
+            return {}
+        end = datetime.fromtimestamp(max(begins.values()), UTC)
+        try:
+            result = await client.command(statistics.request(list(begins), start, end))
+        except (HAError, TimeoutError) as err:
+            log.info("no long-term statistics from HA: %s", err)
+            return {}
+        if not isinstance(result, dict):
+            return {}
+        seeds = {eid: statistics.intervals(result.get(eid) or [], t) for eid, t in begins.items()}
+        return {eid: iv for eid, iv in seeds.items() if len(iv.start)}
 
     def _prices(
         self,
