@@ -133,3 +133,8 @@ def test_time_of_day_profile_explains_an_evening_peak() -> None:
     profile = time_of_day(series(values, unit="kWh"), UTC)
     assert profile.mean_kwh[18] == pytest.approx(2.0) and profile.mean_kwh[3] == pytest.approx(0.2)
     assert profile.r2 == pytest.approx(1.0) and profile.n == 168
+
+
+def test_a_flat_tariff_gives_no_shifting_advice() -> None:
+    kwh = [1.0 if h % 24 == 18 else 0.0 for h in range(24 * 5)]
+    assert suggest("Dryer", series(kwh, unit="kWh"), series([0.3] * (24 * 5)), ZoneInfo("UTC")) is None

@@ -80,10 +80,10 @@ def _evidence(c: Consumer) -> str:
 
 
 CONSUMER_COLUMNS = [
-    Column("Device", lambda c: c.name, sample=None),
+    Column("Device", lambda c: c.name, sample="MMMMMMMMMMMMMMMMMMMMMM"),
     Column("Use", _amount, align_right=True, sample="MMMMMMMMMMM"),
     Column(
         "Today", lambda c: f"{fmt.number(c.kwh_today, 2)} kWh" if c.metered else fmt.DASH, align_right=True
     ),
-    Column("How sure", _evidence, sample="MMMMMMMMMMMMMMMMMMMMMMMMMMM"),
+    Column("How sure", _evidence, sample=None),
 ]

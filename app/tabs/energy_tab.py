@@ -33,6 +33,7 @@ def _plot(label: str) -> pg.PlotWidget:
     plot.setMenuEnabled(False)
     plot.setMouseEnabled(x=False, y=False)
     plot.setLabel("left", label)
+    plot.getAxis("left").enableAutoSIPrefix(False)  # "0.3 kWh", not "300 (x0.001) kWh"
     plot.setMinimumHeight(140)
     return plot
 

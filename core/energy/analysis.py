@@ -112,7 +112,8 @@ def _first_reading(inp: Inputs, start: datetime, end: datetime) -> datetime | No
     ids = inp.meters.grid_import or ((inp.meters.mains_power,) if inp.meters.mains_power else ())
     a, b = start.timestamp(), end.timestamp()
     series = [inp.numeric[eid].ts for eid in ids if eid in inp.numeric and len(inp.numeric[eid])]
-    if not series or any(ts[0] <= a for ts in series):
+    seeded = [inp.seeds[eid].start[0] for eid in ids if eid in inp.seeds and len(inp.seeds[eid].start)]
+    if not series or any(ts[0] <= a for ts in series) or any(t <= a for t in seeded):
         return None
     inside = [float(ts[(ts > a) & (ts < b)].min()) for ts in series if np.any((ts > a) & (ts < b))]
     return utc(min(inside)) if inside else None

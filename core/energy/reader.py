@@ -70,15 +70,23 @@ def switchable_entities(conn: sqlite3.Connection) -> list[str]:
 
 
 def friendly_names(conn: sqlite3.Connection, entity_ids: Iterable[str]) -> dict[str, str]:
-    """Registry names where the store has them (entity name, else original name)."""
-    ids = list(entity_ids)
-    if not ids:
-        return {}
-    marks = ",".join("?" for _ in ids)
-    rows = conn.execute(
-        f"SELECT entity_id, coalesce(name, original_name) FROM entities WHERE entity_id IN ({marks})", ids
-    )
-    return {eid: name for eid, name in rows if name}
+    """The name HA shows for each entity: friendly_name of its newest stored state (the registry's
+    own name is often just "Energy" or "Power", the device's name being added by HA)."""
+    keys = dict(conn.execute("SELECT entity_id, id FROM entity_ids"))
+    out: dict[str, str] = {}
+    for eid in entity_ids:
+        if eid not in keys:
+            continue
+        row = conn.execute(
+            "SELECT a.shared_attrs FROM events e LEFT JOIN state_attributes a ON a.id = e.attrs_key "
+            "WHERE e.entity_key = ? ORDER BY e.time_us DESC LIMIT 1",
+            (keys[eid],),
+        ).fetchone()
+        attrs = orjson.loads(row[0]) if row and row[0] else {}
+        name = attrs.get("friendly_name") if isinstance(attrs, dict) else None
+        if isinstance(name, str) and name:
+            out[eid] = name
+    return out
 
 
 def _last_reset(conn: sqlite3.Connection, attrs_key: int | None, cache: dict[int, str | None]) -> str | None:

@@ -18,6 +18,8 @@ from core.slots import Slot
 
 RUN_KWH = 0.05
 MIN_RUNS = 3
+MIN_SAVING = 0.01
+"""Below this (in currency, or 1 % of the cost) a "saving" is rounding, not advice (a flat tariff)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +132,7 @@ def suggest(name: str, hourly: Sequence[Slot], prices: Sequence[Slot], tz: tzinf
         else:
             if best is None or total < best[0] - 1e-12:
                 best = (total, hour)
-    if best is None or best[0] >= actual:
+    if best is None or actual - best[0] < max(MIN_SAVING, 0.01 * actual):
         return None
     currency = prices[0].unit.split("/", 1)[0] if prices else ""
     return ShiftSuggestion(name, len(priced), usual_hour, usual_count, best[1], actual, best[0], currency)

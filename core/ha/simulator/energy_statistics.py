@@ -9,14 +9,15 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from core.ha.simulator.demo_home import DemoHome
+from core.ha.simulator.energy_home import TRUE_WATTS
 
 HOUSE_PROFILE_KWH = (
     0.30, 0.28, 0.27, 0.27, 0.28, 0.32, 0.45, 0.60, 0.55, 0.45, 0.42, 0.44,
     0.50, 0.46, 0.42, 0.44, 0.52, 0.70, 0.95, 1.05, 0.90, 0.72, 0.50, 0.36,
 )  # fmt: skip
 """The whole home's kWh in each local hour of the day."""
-DEVICE_SHARE = 0.08
-"""A per-device meter's hour is this share of the house's."""
+DUTY = 0.25
+"""A metered plug's load is on this share of the time (its kWh per hour: watts × DUTY / 1000)."""
 PERIODS_S = {"5minute": 300, "hour": 3600, "day": 86400}
 
 
@@ -32,7 +33,10 @@ def hour_kwh(entity_id: str, hour_start_s: int, zone: tzinfo) -> float:
     kwh = HOUSE_PROFILE_KWH[local_hour]
     if "export" in entity_id:
         return 0.0
-    return kwh if "house" in entity_id else round(kwh * DEVICE_SHARE, 6)
+    if "house" in entity_id:
+        return kwh
+    switch = "switch." + entity_id.removeprefix("sensor.").removesuffix("_energy")
+    return round(TRUE_WATTS.get(switch, 10.0) * DUTY / 1000 * kwh / max(HOUSE_PROFILE_KWH), 6)
 
 
 def statistics(
