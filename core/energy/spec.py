@@ -4,9 +4,9 @@ temperature); it starts after the pipeline, and finds the other two at each refr
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING
 
+from core.datasources import SPEC as DATA_SOURCES
 from core.engine import EngineRole, EngineSpec
 
 if TYPE_CHECKING:
@@ -16,13 +16,8 @@ if TYPE_CHECKING:
 
 
 def _slot_source(deps: Deps) -> SlotSource | None:
-    """The data sources engine, once its package (core.datasources) is in the catalogue."""
-    try:
-        module = importlib.import_module("core.datasources")
-    except ImportError:
-        return None
-    spec: EngineSpec[Any] | None = getattr(module, "SPEC", None)
-    return None if spec is None else cast("SlotSource | None", deps.control.engine(spec))
+    """The data sources engine (prices, grid carbon, temperature), when it runs."""
+    return deps.control.engine(DATA_SOURCES)
 
 
 async def _build(deps: Deps) -> EnergyEngine | None:
