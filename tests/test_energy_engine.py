@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 import orjson
 import pytest
 
-from core.config import EnergyConfig
+from core.config import DataSourcesConfig, EnergyConfig
+from core.datasources import SPEC as DATA_SOURCES
 from core.energy import SPEC as ENERGY
 from core.energy.discovery import MeterSource
 from core.energy.engine import EnergyEngine
@@ -128,7 +129,11 @@ def _synced(runtime: Runtime) -> bool:
 
 
 async def test_the_demo_home_dashboard_names_the_meters(tmp_path: Path) -> None:
-    async with running_runtime(tmp_path, energy=replace(CONFIG, refresh_s=3600)) as runtime:
+    # Without the data sources engine, the dashboard's fixed price is the tariff.
+    no_sources = DataSourcesConfig(enabled=False)
+    async with running_runtime(
+        tmp_path, energy=replace(CONFIG, refresh_s=3600), data_sources=no_sources
+    ) as runtime:
         engine = runtime.engine(ENERGY)
         assert engine is not None
         await wait_for(lambda: _synced(runtime), "the HA client to sync with the demo home")
@@ -176,3 +181,23 @@ async def test_hourly_statistics_from_ha_fill_the_days_before_the_app_started(tm
         expected += HOUSE_PROFILE_KWH[t.astimezone(zone).hour] * share
         t += timedelta(hours=1)
     assert snap.glance.yesterday_kwh == pytest.approx(expected, rel=1e-6)
+
+
+async def test_prices_and_carbon_come_from_the_data_sources_engine(tmp_path: Path) -> None:
+    async with running_runtime(tmp_path, energy=replace(CONFIG, refresh_s=3600)) as runtime:
+        engine = runtime.engine(ENERGY)
+        sources = runtime.engine(DATA_SOURCES)
+        assert engine is not None and sources is not None
+        await wait_for(lambda: _synced(runtime), "the HA client to sync with the demo home")
+        now = datetime.now(UTC)
+        await wait_for(
+            lambda: bool(sources.slots(SeriesKind.PRICE, now, now + timedelta(hours=6))), "demo prices"
+        )
+        snap = await engine.refresh()
+    assert snap.prices and all(p.unit == "EUR/kWh" for p in snap.prices)
+    assert not any("fixed price" in n or "no electricity prices" in n for n in snap.notes)
+    assert snap.resolution_min == round(min(p.minutes for p in snap.prices))
+    # Every appliance window is the cheapest the known prices allow: no cheaper mean exists.
+    for advice in snap.advice:
+        assert advice.cheapest is not None and advice.now_price is not None
+        assert advice.cheapest.mean_rate <= advice.now_price + 1e-12
