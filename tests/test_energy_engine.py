@@ -128,6 +128,28 @@ def _synced(runtime: Runtime) -> bool:
     return info is not None and info.synced
 
 
+class PricesWithAHole(HandPrices):
+    """Yesterday's 03:00 price never arrived."""
+
+    def slots(self, kind: SeriesKind, start: datetime, end: datetime) -> Sequence[Slot]:
+        hole = (NOW - timedelta(days=1)).replace(hour=3)
+        return [
+            s if s.start != hole else Slot(s.start, s.end, None, s.unit)
+            for s in super().slots(kind, start, end)
+        ]
+
+
+async def test_a_missing_price_makes_the_total_unknown_not_smaller(tmp_path: Path) -> None:
+    store = await _store(tmp_path)
+    try:
+        snap = await EnergyEngine(CONFIG, store.queries, slots=PricesWithAHole).refresh(NOW)
+    finally:
+        await store.close()
+    assert snap.glance.yesterday_kwh == pytest.approx(12.0)  # the energy is known
+    assert snap.glance.yesterday_cost is None and snap.glance.yesterday_carbon_kg is None
+    assert snap.glance.cost == pytest.approx(3.6)  # today has every price
+
+
 async def test_the_demo_home_dashboard_names_the_meters(tmp_path: Path) -> None:
     # Without the data sources engine, the dashboard's fixed price is the tariff.
     no_sources = DataSourcesConfig(enabled=False)

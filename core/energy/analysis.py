@@ -102,9 +102,22 @@ def _so_far(
     if slots is None:
         return None, None, None, None
     kwh = total(slots)
-    cost = total(apply_rates(slots, inp.prices).slots) if inp.prices and kwh is not None else None
-    kg = total(grams_to_kg(apply_rates(slots, inp.carbon).slots)) if inp.carbon and kwh is not None else None
-    return kwh, cost, kg, _first_reading(inp, start, end)
+    cost = _priced_total(slots, inp.prices) if kwh is not None else None
+    kg = _priced_total(slots, inp.carbon) if kwh is not None else None
+    return kwh, cost, None if kg is None else kg / 1000.0, _first_reading(inp, start, end)
+
+
+def _priced_total(slots: Sequence[Slot], rates: Sequence[Slot]) -> float | None:
+    """Σ kWh × rate, or None when any slot that used energy has no known rate: a sum over part of
+    the day would look like the day's cost (yesterday "+300 %" because its prices were missing)."""
+    if not rates:
+        return None
+    priced = apply_rates(slots, rates).slots
+    if any(
+        s.value is not None and s.value != 0 and p.value is None for s, p in zip(slots, priced, strict=True)
+    ):
+        return None
+    return total(priced)
 
 
 def _first_reading(inp: Inputs, start: datetime, end: datetime) -> datetime | None:
