@@ -161,7 +161,7 @@ async def main() -> None:
         total = await store.queries.run_read(lambda c: c.execute("SELECT count(*) FROM events").fetchone()[0])
         print(f"store: {total:,} events", flush=True)
         config = EnergyConfig(history_days=args.days, time_zone="Europe/Berlin", refresh_s=86400)
-        engine = EnergyEngine(config, store.queries, slots=DailyShapes)
+        engine = EnergyEngine(config, store, slots=DailyShapes)
         idle, spin = await lag_baselines()
         print(
             f"loop lag p99 baselines: idle {idle:.1f} ms, beside a plain Python thread {spin:.1f} ms",

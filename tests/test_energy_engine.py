@@ -87,7 +87,7 @@ async def _store(tmp_path: Path) -> EventStore:
 async def test_metadata_meters_consumption_and_honest_unknown_cost(tmp_path: Path) -> None:
     store = await _store(tmp_path)
     try:
-        snap = await EnergyEngine(CONFIG, store.queries).refresh(NOW)
+        snap = await EnergyEngine(CONFIG, store).refresh(NOW)
     finally:
         await store.close()
     assert snap.meters.source is MeterSource.METADATA
@@ -104,7 +104,7 @@ async def test_metadata_meters_consumption_and_honest_unknown_cost(tmp_path: Pat
 async def test_prices_give_cost_carbon_windows_and_a_shift_suggestion(tmp_path: Path) -> None:
     store = await _store(tmp_path)
     try:
-        engine = EnergyEngine(CONFIG, store.queries, slots=HandPrices)
+        engine = EnergyEngine(CONFIG, store, slots=HandPrices)
         snap = await engine.refresh(NOW)
     finally:
         await store.close()
@@ -142,7 +142,7 @@ class PricesWithAHole(HandPrices):
 async def test_a_missing_price_makes_the_total_unknown_not_smaller(tmp_path: Path) -> None:
     store = await _store(tmp_path)
     try:
-        snap = await EnergyEngine(CONFIG, store.queries, slots=PricesWithAHole).refresh(NOW)
+        snap = await EnergyEngine(CONFIG, store, slots=PricesWithAHole).refresh(NOW)
     finally:
         await store.close()
     assert snap.glance.yesterday_kwh == pytest.approx(12.0)  # the energy is known

@@ -33,7 +33,7 @@ from core.energy.vector import Intervals, Numeric
 from core.engine import EngineState, EngineStatus
 from core.ha.connection import CommandError, HAError
 from core.slots import SeriesKind, Slot, SlotSource
-from core.store.queries import EventQueries
+from core.store import EventStore
 
 log = logging.getLogger(__name__)
 FIRST_REFRESH_S = 5.0  # after start: the HA client has usually connected and synced by then
@@ -62,14 +62,15 @@ class EnergyEngine:
     def __init__(
         self,
         config: EnergyConfig,
-        queries: EventQueries,
+        store: EventStore,
         *,
         ha: Callable[[], HACommands | None] = lambda: None,
         slots: Callable[[], SlotSource | None] = lambda: None,
         first_refresh_s: float = FIRST_REFRESH_S,
     ) -> None:
         self._config = config
-        self._queries = queries
+        self._store = store
+        self._queries = store.queries
         self._ha = ha
         self._slots = slots
         self._first_refresh_s = first_refresh_s
@@ -239,10 +240,11 @@ class EnergyEngine:
             if (info := catalogue.get(eid)) is not None and info.state_class == "total"
         ]
         a, b = int(start.timestamp() * 1e6), int(now.timestamp() * 1e6) + 1
-        numeric = await self._queries.run_read(
-            lambda c: reader.read_numeric(c, numeric_ids, a, b, resets=resets)
-        )
-        switches = await self._queries.run_read(lambda c: reader.read_switches(c, switchables, a, b))
+        # The two big reads (about a million rows over 30 days) run in the store's worker process:
+        # turning rows into arrays is Python work that would otherwise hold the loop's interpreter lock.
+        heavy = self._store.read_process
+        numeric = await heavy.call(reader.read_numeric, numeric_ids, a, b, resets)
+        switches = await heavy.call(reader.read_switches, switchables, a, b)
         wanted = [*numeric_ids, *switchables]
         names = await self._queries.run_read(lambda c: reader.friendly_names(c, wanted))
         seeds = await self._seed(meters, numeric, start)

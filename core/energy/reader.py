@@ -109,7 +109,6 @@ def read_numeric(
     entity_ids: Iterable[str],
     start_us: int,
     end_us: int,
-    *,
     resets: Iterable[str] = (),
 ) -> dict[str, Numeric]:
     """Numeric entities (meters, mains power, a price sensor) as arrays: time, value (NaN when not a

@@ -31,7 +31,7 @@ async def _build(deps: Deps) -> EnergyEngine | None:
     def ha() -> HACommands | None:
         return deps.control.engine(HA_CLIENT)
 
-    return EnergyEngine(config, deps.store.queries, ha=ha, slots=lambda: _slot_source(deps))
+    return EnergyEngine(config, deps.store, ha=ha, slots=lambda: _slot_source(deps))
 
 
 SPEC: EngineSpec[EnergyEngine] = EngineSpec(
