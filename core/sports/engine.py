@@ -60,12 +60,20 @@ class SportsEngine:
     name = "sports"
 
     def __init__(
-        self, config: SportsConfig, data_dir: Path, *, bus: Bus | None = None, demo: DemoServer | None = None
+        self,
+        config: SportsConfig,
+        data_dir: Path,
+        *,
+        bus: Bus | None = None,
+        demo: DemoServer | None = None,
+        autopoll: bool = True,
     ) -> None:
+        """autopoll=False: no polling tasks; the caller runs `poll_league` (tests, benchmarks)."""
         self.config = config
         self.data_dir = data_dir
         self.bus = bus
         self.demo = demo
+        self.autopoll = autopoll
         self.refs = [parse_team_ref(t) for t in config.teams]
         self.leagues = {r.league.league: r.league for r in self.refs}
         self.tracked: dict[str, list[TrackedTeam]] = defaultdict(list)
@@ -112,6 +120,7 @@ class SportsEngine:
         self._tasks = [
             asyncio.create_task(self._league_loop(lg), name=f"sports-{lg.league}")
             for lg in self.leagues.values()
+            if self.autopoll
         ]
         self._started_at = time.time()
         _LOGGER.info(
@@ -378,7 +387,9 @@ class SportsEngine:
         assert self.store is not None and self.webhooks is not None
         now = time.time()
         teams = {t.info.id: t for t in self.tracked[league.league]}
-        relevant = [g for g in games if g.home.team_id in teams or g.away.team_id in teams]
+        # Two scoreboard days can list the same game: the later answer wins.
+        unique = {g.game_id: g for g in games if g.home.team_id in teams or g.away.team_id in teams}
+        relevant = list(unique.values())
         trackers: dict[str, Tracker] = {}
         stored, timeline, events = [], [], []
         for game in relevant:

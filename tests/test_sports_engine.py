@@ -1,0 +1,207 @@
+"""The sports engine against a real local ESPN-shaped server and real webhook receivers: events
+from successive polls, signed deliveries, restarts that never re-fire, ESPN failures that keep the
+last good data and say so, and receivers that cannot slow anything but themselves."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+import os
+import stat
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.config import SportsConfig
+from core.engine import EngineState
+from core.sports import webhooks as webhooks_mod
+from core.sports.engine import SportsEngine, webhook_public
+from core.sports.model import GameState
+from core.sports.store import SCHEMA_VERSION
+from core.sports.teams import league_of
+from tests.sports_helpers import FakeEspn, Hang, Receiver, Status, fixture
+
+NFL = league_of("nfl")
+BOARD = "football/nfl/scoreboard"
+
+
+def board(home: str = "14", away: str = "10", state: str = "in", completed: bool = False) -> dict[str, Any]:
+    """The NFL fixture with WSH's live game (event 10001) changed."""
+    data = copy.deepcopy(fixture("nfl_scoreboard.json"))
+    comp = data["events"][0]["competitions"][0]
+    comp["competitors"][0]["score"], comp["competitors"][1]["score"] = home, away
+    comp["status"]["type"].update(
+        state=state, completed=completed, name="STATUS_FINAL" if completed else "STATUS_IN_PROGRESS"
+    )
+    return data
+
+
+@pytest.fixture
+async def espn() -> AsyncIterator[FakeEspn]:
+    server = FakeEspn()
+    await server.start()
+    server.answers["football/nfl/teams"] = fixture("nfl_teams.json")
+    server.answers[BOARD] = board()
+    yield server
+    await server.stop()
+
+
+def make(espn: FakeEspn, data_dir: Path, **cfg: Any) -> SportsEngine:
+    config = SportsConfig(teams=cfg.pop("teams", ["nfl:WSH"]), base_url=espn.base_url, **cfg)
+    return SportsEngine(config, data_dir, autopoll=False)
+
+
+async def until(predicate: Any, timeout: float = 10.0) -> None:
+    async def wait() -> None:
+        while not predicate():
+            await asyncio.sleep(0.02)
+
+    await asyncio.wait_for(wait(), timeout)
+
+
+async def test_polls_fire_signed_webhooks_and_a_restart_never_refires(espn: FakeEspn, tmp_path: Path) -> None:
+    receiver = Receiver()
+    await receiver.start()
+    engine = make(espn, tmp_path)
+    await engine.start()
+    try:
+        assert engine.webhooks is not None
+        hook, receiver.secret = await engine.webhooks.create(
+            receiver.url, event_types=["score_changed", "game_ended"]
+        )
+        await engine.poll_league(NFL)  # baseline: silent
+        (view,) = engine.team_views()
+        assert view.team is not None and view.team.info.id == "101"
+        assert view.current is not None and view.current.state is GameState.IN and view.health.ok
+        espn.answers[BOARD] = board("21", "10")
+        await engine.poll_league(NFL)
+        await until(lambda: len(receiver.received) == 1)
+        got = receiver.received[0]
+        assert got.valid and got.body["type"] == "score_changed"
+        assert (got.body["scoring_side"], got.body["delta_home"], got.body["home"]["score"]) == (
+            "home",
+            7,
+            "21",
+        )
+        assert got.body["tracked_teams"] == ["nfl:101"] and got.event_id == got.body["event_uid"]
+        await until(lambda: bool(engine.webhooks and engine.webhooks.dispatcher.delivered))
+    finally:
+        await engine.stop()
+    again = make(espn, tmp_path)
+    await again.start()
+    try:
+        assert again.store is not None and await again.store.schema_version() == SCHEMA_VERSION
+        await again.poll_league(NFL)  # same data as before the restart: nothing new
+        espn.answers[BOARD] = board("21", "10", "post", completed=True)
+        await again.poll_league(NFL)
+        await again.poll_league(NFL)  # an ending is confirmed on a second poll
+        await until(lambda: len(receiver.received) == 2)
+        assert receiver.types() == ["score_changed", "game_ended"]
+        assert receiver.received[1].body["sequence"] == 2 and receiver.received[1].body["winner"] is None
+        mode = stat.S_IMODE(os.stat(tmp_path / "sports.db").st_mode)
+        assert mode == 0o600
+        timeline = await again.store.timeline("nfl:10001:10001")
+        assert [(r.home_score, r.state) for r in timeline] == [("14", "in"), ("21", "in"), ("21", "post")]
+    finally:
+        await again.stop()
+        await receiver.stop()
+
+
+async def test_espn_failures_keep_the_last_good_data_and_say_what_is_wrong(
+    espn: FakeEspn, tmp_path: Path
+) -> None:
+    engine = make(espn, tmp_path, timeout_s=0.5)
+    await engine.start()
+    try:
+        await engine.poll_league(NFL)
+        espn.answers[BOARD] = Status(500)
+        await engine.poll_league(NFL)
+        (view,) = engine.team_views()
+        assert view.current is not None and view.current.home.score == 14  # still shown
+        assert view.health.state == "server_error" and "showing data from" in view.health.describe(0 + 10**10)
+        assert engine.status().state is EngineState.DEGRADED
+        espn.answers[BOARD] = Hang(5)
+        await engine.poll_league(NFL)
+        assert engine.health["nfl"].state == "timeout" and engine.health["nfl"].failures == 2
+        espn.answers[BOARD] = Status(403)
+        await engine.poll_league(NFL)
+        assert engine.health["nfl"].state == "source_blocked"
+        espn.answers[BOARD] = board()
+        await engine.poll_league(NFL)
+        assert engine.health["nfl"].ok and engine.status().state is EngineState.RUNNING
+    finally:
+        await engine.stop()
+
+
+async def test_unknown_team_and_unreachable_teams_list_are_reported(espn: FakeEspn, tmp_path: Path) -> None:
+    engine = make(espn, tmp_path, teams=["nfl:ZZZ", "nhl:WSH"])
+    await engine.start()
+    try:
+        await engine.poll_league(NFL)
+        await engine.poll_league(league_of("nhl"))  # the fake server has no NHL teams list: 404
+        errors = {v.ref.key: v.error for v in engine.team_views()}
+        assert "no team 'ZZZ'" in (errors["ZZZ"] or "")
+        assert "teams list unavailable" in (errors["WSH"] or "")
+        assert engine.status().state is EngineState.DEGRADED
+    finally:
+        await engine.stop()
+
+
+async def test_a_slow_receiver_delays_only_itself(espn: FakeEspn, tmp_path: Path) -> None:
+    slow, fast = Receiver(delay_s=3.0), Receiver()
+    await slow.start()
+    await fast.start()
+    engine = make(espn, tmp_path)
+    await engine.start()
+    try:
+        assert engine.webhooks is not None
+        _, slow.secret = await engine.webhooks.create(slow.url)
+        _, fast.secret = await engine.webhooks.create(fast.url)
+        await engine.poll_league(NFL)
+        espn.answers[BOARD] = board("17", "10")
+        await engine.poll_league(NFL)  # returns without waiting on any receiver
+        await until(lambda: len(fast.received) == 1)
+        espn.answers[BOARD] = board("17", "13")
+        await engine.poll_league(NFL)
+        await until(lambda: len(fast.received) == 2)
+        assert slow.received == []  # still busy with the first one
+        await until(lambda: len(slow.received) == 2)
+        assert all(r.valid for r in fast.received + slow.received)
+    finally:
+        await engine.stop()
+        await slow.stop()
+        await fast.stop()
+
+
+async def test_dead_receiver_retries_with_backoff_then_dead_letters_and_never_logs_the_secret(
+    espn: FakeEspn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(webhooks_mod, "BACKOFF_BASE_S", 0.05)
+    caplog.set_level(logging.DEBUG)
+    refusing = Receiver(status=503)
+    await refusing.start()
+    engine = make(espn, tmp_path, webhook_max_age_s=0.6)
+    await engine.start()
+    try:
+        assert engine.webhooks is not None and engine.store is not None
+        hook, secret = await engine.webhooks.create(refusing.url, secret="s3cret-for-this-test-only")
+        refusing.secret = secret
+        assert "secret" not in webhook_public(hook)
+        await engine.poll_league(NFL)
+        espn.answers[BOARD] = board("20", "10")
+        await engine.poll_league(NFL)
+        await until(lambda: engine.webhooks is not None and engine.webhooks.dispatcher.dead == 1)
+        log = await engine.webhooks.log(hook.id)
+        outcomes = [e.outcome for e in reversed(log)]
+        assert outcomes[0] == "retry" and outcomes[-1] == "dead" and len(outcomes) >= 3
+        assert all(e.status_code == 503 for e in log if e.outcome == "retry")
+        assert (await engine.store.delivery_counts(hook.id))["dead"] == 1
+        result = await engine.webhooks.test(hook.id)
+        assert result is not None and result.code == 503
+        assert secret not in caplog.text
+    finally:
+        await engine.stop()
+        await refusing.stop()
