@@ -30,7 +30,7 @@ BOARD = "football/nfl/scoreboard"
 
 def board(home: str = "14", away: str = "10", state: str = "in", completed: bool = False) -> dict[str, Any]:
     """The NFL fixture with WSH's live game (event 10001) changed."""
-    data = copy.deepcopy(fixture("nfl_scoreboard.json"))
+    data: dict[str, Any] = copy.deepcopy(fixture("nfl_scoreboard.json"))
     comp = data["events"][0]["competitions"][0]
     comp["competitors"][0]["score"], comp["competitors"][1]["score"] = home, away
     comp["status"]["type"].update(
@@ -69,7 +69,7 @@ async def test_polls_fire_signed_webhooks_and_a_restart_never_refires(espn: Fake
     await engine.start()
     try:
         assert engine.webhooks is not None
-        hook, receiver.secret = await engine.webhooks.create(
+        _, receiver.secret = await engine.webhooks.create(
             receiver.url, event_types=["score_changed", "game_ended"]
         )
         await engine.poll_league(NFL)  # baseline: silent
