@@ -36,6 +36,7 @@ class Observation:
     disk_free_bytes: int | None = None
     data_dir: str = ""
     loop_lag_p99_ms: float | None = None  # over the last minute (core/process_health.py); None: unknown
+    failing_checks: tuple[tuple[str, str], ...] = ()  # (check, why) for checks that could not run
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +139,19 @@ def loop_lagging(obs: Observation, th: AlertThresholds) -> Finding | None:
     )
 
 
+def checks_failing(obs: Observation, th: AlertThresholds) -> Finding | None:
+    # A check that cannot run is not a check that passed: say so instead of reporting "all clear".
+    if not obs.failing_checks:
+        return None
+    names = ", ".join(name for name, _ in obs.failing_checks)
+    return Finding(
+        "checks_failing",
+        "warning",
+        f"Alert checks could not run: {names}",
+        {name: why for name, why in obs.failing_checks},
+    )
+
+
 RULES: dict[str, Rule] = {
     "ha_disconnected": ha_disconnected,
     "ha_auth_rejected": ha_auth_rejected,
@@ -146,6 +160,7 @@ RULES: dict[str, Rule] = {
     "influx_quarantine": quarantine,
     "disk_low": disk_low,
     "loop_lagging": loop_lagging,
+    "checks_failing": checks_failing,
 }
 
 

@@ -14,5 +14,6 @@ limits, state_changed byte layout, registries, history back-fill and restarts.
 from core.ha.simulator.config import SimulatorConfig
 from core.ha.simulator.demo_home import DemoHome
 from core.ha.simulator.server import Simulator
+from core.ha.simulator.spec import SPEC
 
-__all__ = ["DemoHome", "Simulator", "SimulatorConfig"]
+__all__ = ["SPEC", "DemoHome", "Simulator", "SimulatorConfig"]
