@@ -85,7 +85,7 @@ def _responses(route: Route, secured: bool) -> JsonDict:
         codes.append(404)
     if route.conflict:
         codes.append(409)
-    if route.tag in ("events", "analytics", "home assistant"):
+    if route.tag in ("events", "analytics", "home assistant", "sports", "webhooks"):
         codes.append(503)
     for code in codes:
         responses[str(code)] = {

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from aiohttp import web
 
-from core.api import routes_admin, routes_analytics, routes_data, routes_ha, routes_monitoring
+from core.api import routes_admin, routes_analytics, routes_data, routes_ha, routes_monitoring, routes_sports
 from core.api.auth import authorize, data_key_required
 from core.api.http import json_response, make_middleware
 from core.api.openapi import openapi_route
@@ -42,6 +42,7 @@ def all_routes() -> list[Route]:
         *routes_data.routes(),
         *routes_analytics.routes(),
         *routes_ha.routes(),
+        *routes_sports.routes(),
         openapi_route(),
     ]
     # Static paths first: /api/devices/reliability must win over /api/devices/{device_id}.

@@ -93,6 +93,7 @@ class SportsEngine:
         self._started_at: float | None = None
         self._poll_ms: list[float] = []
         self.events_fired = 0
+        self._last_event: dict[str, str] = {}
 
     # -- engine ---------------------------------------------------------------------------------
 
@@ -231,6 +232,9 @@ class SportsEngine:
         return next(
             (t for t in self.tracked.get(league.lower(), []) if key in (t.info.id, t.info.abbr.upper())), None
         )
+
+    def last_event_type(self, game_id: str) -> str | None:
+        return self._last_event.get(game_id)
 
     def live_games(self) -> list[Game]:
         return [g for games in self._games.values() for g in games.values() if g.state is GameState.IN]
@@ -415,6 +419,7 @@ class SportsEngine:
         self._prune(league.league)
         self.events_fired += len(fresh)
         for new in fresh:
+            self._last_event[new.game_id] = new.type
             for hook_id, _ in new.deliveries:
                 self.webhooks.dispatcher.wake(hook_id)
             if self.bus is not None:
