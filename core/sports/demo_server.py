@@ -28,7 +28,9 @@ _US_DAY = timedelta(hours=5)
 
 
 def _iso(t: float) -> str:
-    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%MZ")
+    """ESPN sends minute precision; the demo's games start at odd seconds, so it sends seconds
+    (the same parser reads both) and a countdown never shows a start in the past."""
+    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _us_day(t: float) -> str:
