@@ -4,12 +4,14 @@ simulator is on and no teams are configured."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import aiohttp
 
 from core.config import SportsConfig
 from core.sports import SPEC as SPORTS
+from core.sports.cards import cards
 from core.sports.demo_script import DEMO_TEAMS, LEAD_S, LEAGUES
 from core.sports.demo_server import DemoServer
 from core.sports.engine import SportsEngine
@@ -19,8 +21,6 @@ from tests.runtime_harness import running_runtime, specs_without, wait_for
 
 class Clock:
     def __init__(self) -> None:
-        import time
-
         self.base = time.time()
         self.offset = 0.0
 
@@ -49,6 +49,9 @@ async def test_demo_games_play_out_through_the_engine(tmp_path: Path) -> None:
             if clock.offset == 60:
                 live = [v.current for v in engine.team_views()]
                 assert all(g is not None and g.state is GameState.IN for g in live)  # live within 60 s
+                shown = cards(engine, time.time())
+                assert [c.mode for c in shown] == ["live"] * 3 and "HAW" in shown[0].headline
+                assert shown[0].detail.endswith("Q1") and "ok, data" in shown[0].health
             clock.offset += 5
         for league in ("nfl", "eng.1", "nhl"):
             types = [t for _, _, t in sorted(seen[league])]

@@ -93,7 +93,7 @@ class SportsEngine:
         self._started_at: float | None = None
         self._poll_ms: list[float] = []
         self.events_fired = 0
-        self._last_event: dict[str, str] = {}
+        self._last_event: dict[str, tuple[str | None, float | None]] = {}
 
     # -- engine ---------------------------------------------------------------------------------
 
@@ -234,7 +234,11 @@ class SportsEngine:
         )
 
     def last_event_type(self, game_id: str) -> str | None:
-        return self._last_event.get(game_id)
+        return self._last_event.get(game_id, (None, None))[0]
+
+    def last_event(self, game_id: str) -> tuple[str | None, float | None]:
+        """The type and time of the last event this run fired for a game (the tab's score moment)."""
+        return self._last_event.get(game_id, (None, None))
 
     def live_games(self) -> list[Game]:
         return [g for games in self._games.values() for g in games.values() if g.state is GameState.IN]
@@ -419,7 +423,7 @@ class SportsEngine:
         self._prune(league.league)
         self.events_fired += len(fresh)
         for new in fresh:
-            self._last_event[new.game_id] = new.type
+            self._last_event[new.game_id] = (new.type, new.occurred_at)
             for hook_id, _ in new.deliveries:
                 self.webhooks.dispatcher.wake(hook_id)
             if self.bus is not None:
