@@ -132,6 +132,8 @@ class SportsTab(BaseTab):
             self.team_cards.append(widget)
         for widget, card in zip(self.team_cards, items, strict=False):
             widget.show_card(card)
+            if card.game_id is not None and card.game_id == self.selected_game:
+                self.chart_title.setText(f"Score · {card.headline}")
         for i, widget in enumerate(self.team_cards):
             widget.setVisible(i < len(items))
         if self.selected_game is None:
@@ -188,4 +190,3 @@ class SportsTab(BaseTab):
 
     def _show_error(self, err: BaseException) -> None:
         self.chart.show_message(f"could not read the sports store: {err}")
-

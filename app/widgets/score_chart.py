@@ -43,6 +43,7 @@ class ScoreChart(QWidget):
             legend.clear()
             legend.addItem(self._home, labels[0])
             legend.addItem(self._away, labels[1])
+        self.plot.getPlotItem().enableAutoRange()  # show_message pinned the ranges
         self._home.setData(xs, home, stepMode="left")
         self._away.setData(xs, away, stepMode="left")
         self._empty.setVisible(not home)

@@ -159,7 +159,9 @@ def snapshot(league: DemoLeague, t0: float, k: int, now: float) -> Snapshot:
     mine, opponent = league.teams[0], league.teams[1 + k % (len(league.teams) - 1)]
     home, away = (mine, opponent) if k % 2 == 0 else (opponent, mine)
     into = now - start
-    eid = f"{league.league.replace('.', '')}{k + 1000}"
+    # Unique per demo run: a restarted demo replays "the same" games, which must not be taken for
+    # the ones already stored (their events would count as fired).
+    eid = f"{int(t0) % 10**7}{k + 1000}"
     if into < 0:
         return Snapshot(eid, start, home, away, "pre", "STATUS_SCHEDULED", "Scheduled", 0, "0:00", 0, 0)
     ended = into >= league.game_s
