@@ -205,3 +205,32 @@ async def test_dead_receiver_retries_with_backoff_then_dead_letters_and_never_lo
     finally:
         await engine.stop()
         await refusing.stop()
+
+
+async def test_soccer_next_game_comes_from_the_team_detail(espn: FakeEspn, tmp_path: Path) -> None:
+    """Soccer schedules list only results: the next game is the team detail's nextEvent."""
+    from datetime import UTC, datetime, timedelta
+
+    from core.sports.views import game_status
+
+    upcoming = fixture("epl_scoreboard.json")["events"][1]  # ARI (703) v COL, not started
+    when = (datetime.now(UTC) + timedelta(days=2)).strftime("%Y-%m-%dT%H:%MZ")
+    upcoming["date"] = upcoming["competitions"][0]["date"] = when
+    espn.answers["soccer/eng.1/teams"] = fixture("epl_teams.json")
+    espn.answers["soccer/eng.1/scoreboard"] = fixture("empty_scoreboard.json")
+    espn.answers["soccer/eng.1/teams/703/schedule"] = {"events": []}
+    espn.answers["soccer/eng.1/teams/703"] = {"team": {"id": "703", "nextEvent": [upcoming]}}
+    engine = make(espn, tmp_path, teams=["eng.1:ARI"])
+    await engine.start()
+    try:
+        await engine.poll_league(league_of("eng.1"))
+        (view,) = engine.team_views()
+        assert view.current is not None and view.current.event_id == upcoming["id"]
+        status = game_status(engine, "eng.1", "ari")
+        assert (
+            status["state"] == "PRE"
+            and status["opponent_abbr"] == "COL"
+            and status["kickoff_in_s"] is not None
+        )
+    finally:
+        await engine.stop()

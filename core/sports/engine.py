@@ -105,6 +105,7 @@ class SportsEngine:
         headers = {"User-Agent": self.config.user_agent, "Accept": "application/json"}
         self._session = aiohttp.ClientSession(headers=headers)
         self._client = EspnClient(self._session, self.config.base_url, self.config.timeout_s)
+        await self.store.prune(time.time())
         self._trackers = {k: Tracker.from_json(v) for k, v in (await self.store.trackers()).items()}
         self._last_row = {k: _row_key(r) for k, r in (await self.store.last_timeline()).items()}
         self._dispatcher = Dispatcher(
@@ -352,9 +353,23 @@ class SportsEngine:
                 )  # retry in 5 min
                 continue
             games = parse_events(fetched.data, league)
+            if league.sport == "soccer":
+                games += await self._next_event(league, team)
             self._schedule[team.key] = games
             self._schedule_at[team.key] = time.time()
             await self.store.record_poll([_stored(g, None) for g in games], [], [])
+
+    async def _next_event(self, league: League, team: TrackedTeam) -> list[Game]:
+        """Soccer schedules list only results; the team detail's `nextEvent` holds the next game."""
+        assert self._client is not None
+        try:
+            detail = await self._client.get(league, f"teams/{team.info.id}")
+        except FetchError as err:
+            _LOGGER.info("next game of %s unavailable: %s", team.key, err)
+            return []
+        team_json = detail.data.get("team") if isinstance(detail.data, dict) else None
+        nxt = team_json.get("nextEvent") if isinstance(team_json, dict) else None
+        return parse_events({"events": nxt}, league)
 
     def _days(self, league: League) -> list[str]:
         """The scoreboard day(s) to fetch: today (US calendar) and, while a game that started

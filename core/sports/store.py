@@ -479,6 +479,16 @@ class SportsStore:
         async with self.db.execute(sql, (hook_id, limit) if hook_id else (limit,)) as cur:
             return [LogEntry(*r) for r in await cur.fetchall()]
 
+    async def prune(self, now: float, *, deliveries_days: float = 7, log_days: float = 30) -> None:
+        """Retention: finished deliveries after a week, the delivery log after a month. Games,
+        their timelines and events are small (change-only) and kept for the season's record."""
+        await self.db.execute(
+            "DELETE FROM deliveries WHERE state != 'pending' AND created_at < ?",
+            (now - deliveries_days * 86400,),
+        )
+        await self.db.execute("DELETE FROM delivery_log WHERE at < ?", (now - log_days * 86400,))
+        await self.db.commit()
+
     async def delivery_counts(self, hook_id: str) -> dict[str, int]:
         sql = "SELECT state, COUNT(*) FROM deliveries WHERE webhook_id = ? GROUP BY state"
         async with self.db.execute(sql, (hook_id,)) as cur:

@@ -132,15 +132,25 @@ class Dispatcher:
 
     async def _run(self, hook_id: str) -> None:
         while True:
-            hook = await self.store.webhook(hook_id)
-            if hook is None:
-                return
-            due = await self.store.due(hook_id, time.time(), BATCH) if hook.enabled else []
-            for delivery in due:
-                await self._attempt(hook, delivery)
-            if len(due) == BATCH:
-                continue
+            try:
+                if not await self._drain(hook_id):
+                    return
+            except Exception:
+                # The store failing (disk full...) must not end this webhook's deliveries for good.
+                _LOGGER.exception("webhook %s: delivery worker failed; retrying in 5 s", hook_id)
+                await asyncio.sleep(5.0)
+
+    async def _drain(self, hook_id: str) -> bool:
+        """Send what is due, then sleep until the next is; False once the webhook is gone."""
+        hook = await self.store.webhook(hook_id)
+        if hook is None:
+            return False
+        due = await self.store.due(hook_id, time.time(), BATCH) if hook.enabled else []
+        for delivery in due:
+            await self._attempt(hook, delivery)
+        if len(due) < BATCH:
             await self._sleep(hook_id, await self.store.next_due_at(hook_id) if hook.enabled else None)
+        return True
 
     async def _sleep(self, hook_id: str, next_at: float | None) -> None:
         event = self._wake[hook_id]
