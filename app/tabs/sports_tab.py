@@ -46,9 +46,12 @@ class TeamCardWidget(Card):
         self.card: TeamCard | None = None
 
     def show_card(self, card: TeamCard) -> None:
-        self.card = card
+        previous, self.card = self.card, card
+        if card == previous:
+            return  # refreshed every second: nothing changed, nothing to lay out again
         self.title.setText(card.title)
-        self.setStyleSheet(f"QFrame#card {{ border-left: 6px solid {card.color}; }}")
+        if previous is None or previous.color != card.color:
+            self.setStyleSheet(f"QFrame#card {{ border-left: 6px solid {card.color}; }}")
         self.headline.setText(card.headline)
         self.moment.setText(card.moment)
         self.moment.setVisible(bool(card.moment))
@@ -57,8 +60,10 @@ class TeamCardWidget(Card):
         self.last.setText(f"Last: {card.last_result}" if card.last_result else "")
         self.last.setVisible(bool(card.last_result))
         self.health.setText(card.health)
-        self.health.setObjectName("errorText" if card.stale else "muted")
-        self.health.style().polish(self.health)
+        name = "errorText" if card.stale else "muted"
+        if self.health.objectName() != name:
+            self.health.setObjectName(name)
+            self.health.style().polish(self.health)
         self.chart_button.setEnabled(card.game_id is not None)
 
 
