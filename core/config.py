@@ -60,7 +60,7 @@ def _pem_file() -> dict[str, Any]:
     def check(value: str) -> str | None:
         if not value:
             return None
-        from core.ha.tls import CertificateFileError, trusting_only
+        from core.tls import CertificateFileError, trusting_only
 
         try:
             trusting_only(value)

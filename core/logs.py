@@ -43,8 +43,6 @@ correlation_id_var: ContextVar[str | None] = ContextVar("correlation_id", defaul
 # from their spec (`EngineSpec.logger`, registered by the runtime); these are the parts that are not engines.
 ENGINE_BY_LOGGER: dict[str, str] = {
     "core.store": "sqlite",
-    "core.alert_rules": "alerts",
-    "core.alert_store": "alerts",
     "core.runtime": "runtime",
     "app": "gui",
     "aiohttp": "api",

@@ -120,9 +120,9 @@ async def run_selftest(
 
 
 def gui_prerequisite_problems(font_dirs: Sequence[Path] | None = None) -> list[str]:
-    """What a PyInstaller bundle needs from the system and does not carry (docs/stack-notes
-    section 6): libGL and libEGL (else Qt fails to import) and fonts (else every glyph is a box
-    while the app still exits 0). Checked without Qt, so it is a warning, never a failure."""
+    """What a PyInstaller bundle needs from the system and does not carry: libGL and libEGL (else
+    Qt fails to import) and fonts (else every glyph is a box while the app still exits 0; see
+    docs/stack-notes.md §5). Checked without Qt, so it is a warning, never a failure."""
     import ctypes.util
 
     problems = [f"lib{lib} not found" for lib in ("GL", "EGL") if ctypes.util.find_library(lib) is None]

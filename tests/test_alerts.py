@@ -15,11 +15,10 @@ from typing import Any
 
 import pytest
 
-from core.alert_rules import AlertThresholds, Observation, evaluate
-from core.alert_store import Alert
 from core.alerts import SPEC as ALERTS
 from core.alerts import AlertEngine
-from core.api.queries_extra import quarantine_count
+from core.alerts.rules import AlertThresholds, Observation, evaluate
+from core.alerts.store import Alert
 from core.bus import Topic
 from core.config import InfluxConfig
 from core.influx.status import InfluxStatus
@@ -233,9 +232,9 @@ async def test_open_alerts_survive_a_restart(tmp_path: Path) -> None:
 async def test_quarantine_count_reads_the_store(tmp_path: Path) -> None:
     store = await EventStore.open(tmp_path, retention=False)
     try:
-        assert await quarantine_count(store) == 0
+        assert await store.quarantine_count() == 0
         await store.quarantine([1, 2, 3], "field type conflict")
-        assert await quarantine_count(store) == 3
+        assert await store.quarantine_count() == 3
     finally:
         await store.close()
 
@@ -272,3 +271,8 @@ def test_live_auth_rejection_raises_alerts(live: LiveRuntime) -> None:
     body = live.admin_get("/api/v1/alerts", state="open").json()
     assert {"ha_auth_rejected", "ha_disconnected"} <= {a["rule"] for a in body["alerts"]}
     assert [t for t, _ in live.published].count("alert") >= 2
+
+
+def test_backfill_incomplete_and_quarantined_events() -> None:
+    assert fired(Observation(NOW, backfill_unconfirmed=True)) == {"backfill_incomplete"}
+    assert fired(Observation(NOW, events_quarantined=2)) == {"events_quarantined"}

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from core.alert_rules import AlertThresholds
 from core.alerts import SPEC as ALERTS
 from core.alerts import AlertEngine
+from core.alerts.rules import AlertThresholds
 from core.api import SPEC as API
 from core.metrics import MetricsHistory
 from tests.api_live import LiveRuntime, start_live

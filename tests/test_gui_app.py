@@ -1,7 +1,7 @@
 """The GUI on a real, simulator-backed runtime (demo home at ~50 events/s): every tab shows what the
 runtime and the store really hold, and the window's actions reach the runtime.
 
-Async tests run on the qasync loop (stack-notes pattern A): they await futures, never qtbot.wait.
+Async tests run on the qasync loop (docs/stack-notes.md §3, pattern A): they await futures, never qtbot.wait.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import pytest
 from app import fmt, theme
 from app.models.rows_model import ROW_ROLE
 from app.tabs.dependencies_tab import build_flow
-from core.alert_rules import AlertThresholds
 from core.alerts import SPEC as ALERTS
+from core.alerts.rules import AlertThresholds
 from core.api import SPEC as API
 from core.ha import SPEC as HA_CLIENT
 from core.logs import correlation_scope
@@ -79,6 +79,8 @@ async def test_overview_services_and_dependencies_show_the_runtime(gui_app: Any)
 
         flow = build_flow(rt)
         assert flow.node("client").state == "running" and flow.node("influx").state == "disabled"
+        # HA's node and the client's card read one state mapping (core.ha.info), so they never disagree
+        assert flow.node("ha").state == str(rt.engine_status("ha_client").state)
         latest = rt.metrics_history.latest()
         assert flow.edge("pipeline", "sqlite").label == f"{fmt.rate(latest.events_per_s, '')} ev/s"
         assert flow.edge("sqlite", "outbox").label == "off"

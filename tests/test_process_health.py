@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from core import process_health
-from core.alert_rules import AlertThresholds, Observation, evaluate
 from core.alerts import AlertEngine
+from core.alerts.rules import AlertThresholds, Observation, evaluate
 from core.api.prom import ApiMetrics
 from core.config import AppConfig, StorageConfig
 from core.metrics import MetricsHistory, MetricsSample

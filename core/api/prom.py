@@ -88,6 +88,7 @@ class RuntimeCollector(Collector):
             ("stored", "Events committed to SQLite"),
             ("spilled", "Events spilled to disk because the queue was full"),
             ("duplicates", "Events skipped as already stored (snapshot/back-fill overlap)"),
+            ("quarantined", "Events the store could not write, kept in the quarantine file"),
         ):
             yield _counter(f"events_{name}", help_text, getattr(stats, name))
         rejected = CounterMetricFamily(
@@ -134,6 +135,11 @@ class RuntimeCollector(Collector):
             1.0 if state in HA_CONNECTED_STATES else 0.0,
         )
         yield _counter("ha_reconnects", "Reconnections to Home Assistant", info.reconnects if info else 0)
+        yield _counter(
+            "ha_backfill_unconfirmed",
+            "Back-fills run before HA's recorder had caught up (their gap may be incomplete)",
+            info.backfill_unconfirmed if info else 0,
+        )
 
     def _process(self) -> Iterator[Metric]:
         """The process's own health from the latest once-a-second sample (core/process_health.py);

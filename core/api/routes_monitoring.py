@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from core.alert_store import Alert
 from core.alerts import SPEC as ALERTS
 from core.alerts import AlertEngine
+from core.alerts.store import Alert
 from core.api.schemas import ANY_OBJ, INT, STR, TIME, arr, nullable, obj
 from core.api.spec import Access, JsonDict, Kind, Param, RequestContext, Route
 from core.api.validation import NotFound

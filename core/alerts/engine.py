@@ -1,4 +1,4 @@
-"""The alert engine ("alerts"): evaluates the rules in core.alert_rules on real runtime state every
+"""The alert engine ("alerts"): evaluates the rules in core.alerts.rules on real runtime state every
 few seconds, raises an alert when a condition starts, clears it when the condition ends, and keeps
 every alert with its history in alerts.db. Every raise/ack/resolve is published on Topic.ALERT
 (payload: the `Alert` record; its `state` says which).
@@ -18,8 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.alert_rules import AlertThresholds, Finding, Observation, evaluate
-from core.alert_store import ALERTS_DB, Alert, AlertStore, HistoryEntry
+from core.alerts.rules import AlertThresholds, Finding, Observation, evaluate
+from core.alerts.store import ALERTS_DB, Alert, AlertStore, HistoryEntry
 from core.bus import Topic, Unsubscribe
 from core.engine import EngineRole, EngineSpec, EngineState, EngineStatus
 from core.influx.spec import SPEC as INFLUX
@@ -154,6 +154,8 @@ class AlertEngine:
             data_dir=str(self.deps.data_dir),
             loop_lag_p99_ms=self._loop_lag_p99(),
             failing_checks=tuple(sorted(self._check_failures.items())),
+            backfill_unconfirmed=_backfill_unconfirmed(info),
+            events_quarantined=stats.quarantined if (stats := self.deps.control.pipeline_stats()) else 0,
         )
 
     def _note_stored(self, now: float) -> None:
@@ -182,10 +184,8 @@ class AlertEngine:
         if self.deps.control.engine(INFLUX) is None:
             self._check_failures.pop("influx_quarantine", None)
             return 0
-        from core.api.queries_extra import quarantine_count
-
         try:
-            count = await quarantine_count(self.deps.store)
+            count = await self.deps.store.quarantine_count()
         except Exception as err:  # the check failed: say so (alert + degraded), never "nothing quarantined"
             self._check_failures["influx_quarantine"] = redact(f"{type(err).__name__}: {err}")[:200]
             _LOGGER.warning("alert check failed: quarantine count: %s", err)
@@ -262,6 +262,11 @@ class AlertEngine:
         _LOGGER.info("alert %d %s by user", alert_id, state, extra={"fields": {"rule": alert.rule}})
         self.deps.bus.publish(Topic.ALERT, alert)
         return alert
+
+
+def _backfill_unconfirmed(info: ConnectionInfo | None) -> bool:
+    catchup = info.last_catchup if info is not None else None
+    return catchup is not None and not catchup.caught_up
 
 
 def _last_error(info: ConnectionInfo | None) -> str | None:

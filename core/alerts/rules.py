@@ -37,6 +37,8 @@ class Observation:
     data_dir: str = ""
     loop_lag_p99_ms: float | None = None  # over the last minute (core/process_health.py); None: unknown
     failing_checks: tuple[tuple[str, str], ...] = ()  # (check, why) for checks that could not run
+    backfill_unconfirmed: bool = False  # this connection's back-fill ran before HA's recorder caught up
+    events_quarantined: int = 0  # events the store could not write, kept in the pipeline's quarantine
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +141,29 @@ def loop_lagging(obs: Observation, th: AlertThresholds) -> Finding | None:
     )
 
 
+def backfill_incomplete(obs: Observation, th: AlertThresholds) -> Finding | None:
+    if not obs.backfill_unconfirmed:
+        return None
+    return Finding(
+        "backfill_incomplete",
+        "warning",
+        "HA's recorder had not caught up when the gap after the last reconnect was back-filled: "
+        "events of that gap may be missing",
+        {},
+    )
+
+
+def events_quarantined(obs: Observation, th: AlertThresholds) -> Finding | None:
+    if obs.events_quarantined <= 0:
+        return None
+    return Finding(
+        "events_quarantined",
+        "warning",
+        f"{obs.events_quarantined} events could not be stored and are kept in the pipeline's quarantine file",
+        {"quarantined": obs.events_quarantined},
+    )
+
+
 def checks_failing(obs: Observation, th: AlertThresholds) -> Finding | None:
     # A check that cannot run is not a check that passed: say so instead of reporting "all clear".
     if not obs.failing_checks:
@@ -160,6 +185,8 @@ RULES: dict[str, Rule] = {
     "influx_quarantine": quarantine,
     "disk_low": disk_low,
     "loop_lagging": loop_lagging,
+    "backfill_incomplete": backfill_incomplete,
+    "events_quarantined": events_quarantined,
     "checks_failing": checks_failing,
 }
 
