@@ -194,7 +194,7 @@ def _team_list() -> dict[str, Any]:
     """Each entry is "league:team" or "league:team:spoiler_delay_s" (core.sports.teams parses it)."""
 
     def check(value: list[str]) -> str | None:
-        from core.sports.teams import TeamRefError, parse_team_ref
+        from core.team_refs import TeamRefError, parse_team_ref
 
         for entry in value:
             try:
