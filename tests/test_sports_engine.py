@@ -234,3 +234,29 @@ async def test_soccer_next_game_comes_from_the_team_detail(espn: FakeEspn, tmp_p
         )
     finally:
         await engine.stop()
+
+
+async def test_spoiler_delay_holds_the_screen_and_the_webhooks(espn: FakeEspn, tmp_path: Path) -> None:
+    """A team followed with a 30 s delay: its card and its webhooks run 30 s behind ESPN."""
+    from datetime import UTC, datetime, timedelta
+
+    engine = make(espn, tmp_path, teams=["nfl:WSH:30"])
+    await engine.start()
+    try:
+        assert engine.webhooks is not None and engine.store is not None
+        hook, _ = await engine.webhooks.create("http://127.0.0.1:9/hook")
+        await engine.webhooks.dispatcher.drop(hook.id)  # keep the queue still: only its rows are checked
+        await engine.poll_league(NFL)
+        espn.answers[BOARD] = board("21", "10")
+        await engine.poll_league(NFL)
+        (now_view,) = engine.team_views()
+        assert now_view.current is not None and now_view.current.home.score == 14  # not yet
+        (later,) = engine.team_views(datetime.now(UTC) + timedelta(seconds=31))
+        assert later.current is not None and later.current.home.score == 21
+        assert engine.live_games()[0].home.score == 21  # the API's live list is not delayed
+        import time
+
+        assert await engine.store.due(hook.id, time.time()) == []
+        assert len(await engine.store.due(hook.id, time.time() + 31)) == 1
+    finally:
+        await engine.stop()

@@ -120,7 +120,8 @@ def card_for(view: TeamView, engine: SportsEngine, now: float) -> TeamCard:
             detail += f" · {game.down_distance}"
         moment = ""
         kind, at = engine.last_event(game.game_id)
-        if kind == "score_changed" and at is not None and now - at < MOMENT_S:
+        shown_at = None if at is None else at + ref.spoiler_delay_s  # the screen runs behind too
+        if kind == "score_changed" and shown_at is not None and 0 <= now - shown_at < MOMENT_S:
             moment = _MOMENT.get(game.sport, "SCORE!")
         return make(
             mode="live",

@@ -9,7 +9,7 @@ import contextlib
 import logging
 import random
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,7 +28,15 @@ from core.sports.parse import event_count, parse_events, parse_teams
 from core.sports.payload import event_json, game_json
 from core.sports.pick import last_result, next_games, pick_game
 from core.sports.store import NewEvent, SportsStore, StoredGame, TimelineRow, Webhook
-from core.sports.teams import League, TeamRef, TeamRefError, TrackedTeam, parse_team_ref, resolve
+from core.sports.teams import (
+    MAX_SPOILER_DELAY_S,
+    League,
+    TeamRef,
+    TeamRefError,
+    TrackedTeam,
+    parse_team_ref,
+    resolve,
+)
 from core.sports.webhooks import Dispatcher
 from core.sports.webhooks_admin import WebhookAdmin
 
@@ -85,6 +93,7 @@ class SportsEngine:
         self._schedule: dict[str, list[Game]] = {}  # team key -> games from its schedule
         self._schedule_at: dict[str, float] = {}
         self._trackers: dict[str, Tracker] = {}
+        self._recent: dict[str, deque[tuple[float, Game]]] = {}
         self._last_row: dict[str, tuple[Any, ...]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._session: aiohttp.ClientSession | None = None
@@ -207,6 +216,8 @@ class SportsEngine:
                 views.append(TeamView(ref, None, self.unresolved.get(ref), None, (), None, health))
                 continue
             games = self.games_of(team)
+            if team.spoiler_delay_s:
+                games = [self._as_of(g, now.timestamp() - team.spoiler_delay_s) for g in games]
             views.append(
                 TeamView(
                     ref,
@@ -219,6 +230,15 @@ class SportsEngine:
                 )
             )
         return views
+
+    def _as_of(self, game: Game, cutoff: float) -> Game:
+        """The game as it was seen at `cutoff` (a spoiler delay: the screen runs behind like the
+        stream does); the oldest sighting kept when none is that old."""
+        seen = self._recent.get(game.game_id)
+        if not seen:
+            return game
+        older = [g for t, g in seen if t <= cutoff]
+        return older[-1] if older else seen[0][1]
 
     def games_of(self, team: TrackedTeam) -> list[Game]:
         merged = {g.game_id: g for g in self._schedule.get(team.key, [])}
@@ -435,6 +455,7 @@ class SportsEngine:
         self._trackers.update(trackers)
         self._last_row.update((r.game_id, _row_key(r)) for r in timeline)
         self._games[league.league].update((g.game_id, g) for g in relevant)
+        self._remember(relevant, now)
         self._prune(league.league)
         self.events_fired += len(fresh)
         for new in fresh:
@@ -446,11 +467,20 @@ class SportsEngine:
             fields = {"event_uid": new.event_uid}
             _LOGGER.info("sports event %s %s", new.type, new.game_id, extra={"fields": fields})
 
+    def _remember(self, games: list[Game], now: float) -> None:
+        """Recent sightings of each game, for spoiler-delayed views (at most the longest delay)."""
+        for game in games:
+            seen = self._recent.setdefault(game.game_id, deque())
+            seen.append((now, game))
+            while len(seen) > 1 and seen[1][0] <= now - MAX_SPOILER_DELAY_S:
+                seen.popleft()
+
     def _prune(self, league: str) -> None:
         cutoff = datetime.now(UTC) - timedelta(days=3)
         games = self._games[league]
         for gid in [gid for gid, g in games.items() if g.start < cutoff and g.state is not GameState.IN]:
             del games[gid]
+            self._recent.pop(gid, None)
 
     async def recent_events(self, limit: int = 50) -> list[dict[str, Any]]:
         assert self.store is not None
