@@ -3,7 +3,9 @@ countdown and the last result, league health, the webhook delivery log; and the 
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,6 +34,18 @@ async def test_sports_tab_shows_the_demo_teams_and_the_delivery_log(gui_app: Any
         assert first.card.mode in ("next", "live") and first.health.text().startswith("ok, data")
         assert first.last.text().startswith("Last: ")  # the demo's previous game
         assert "NFL: ok" in tab.leagues.text()
+
+        def logo_shown() -> bool:
+            tab.refresh()
+            return first.card is not None and first.card.logo is not None and first.logo.isVisible()
+
+        await wait_until(logo_shown, 10)  # fetched once from the demo server, then from disk
+        assert first.card is not None and first.card.logo is not None
+        dark_url = engine.tracked["nfl"][0].info.logo_dark
+        assert dark_url.endswith(".dark.png") and engine.logos is not None
+        assert str(engine.logos.path(dark_url)) == first.card.logo
+        png = await asyncio.to_thread(Path(first.card.logo).read_bytes)
+        assert png.startswith(b"\x89PNG")
         assert engine.webhooks is not None
         hook, receiver.secret = await engine.webhooks.create(receiver.url, description="kitchen lights")
         await engine.webhooks.test(hook.id)

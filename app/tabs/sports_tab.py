@@ -7,6 +7,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -17,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import theme
 from app.tabs import BaseTab, TabContext, register_tab
 from app.widgets import ui
 from app.widgets.cards import Card
@@ -26,6 +29,7 @@ from core.sports import SPEC as SPORTS
 from core.sports.cards import TeamCard, cards, score_series
 from core.sports.engine import SportsEngine
 
+LOGO_PX = 40
 LOG_COLUMNS = ("time", "webhook", "event", "attempt", "status", "ms", "outcome")
 
 
@@ -40,6 +44,9 @@ class TeamCardWidget(Card):
         self.last = ui.label("", name="muted", wrap=True)
         self.health = ui.label("", name="muted", wrap=True)
         self.chart_button = ui.button("Chart", "flat")
+        self.logo = ui.label()
+        self.logo.setFixedSize(LOGO_PX, LOGO_PX)
+        self.header.insertWidget(0, self.logo)
         self.header.addWidget(self.chart_button)
         for w in (self.headline, self.moment, self.detail, self.last, self.health):
             self.body.addWidget(w)
@@ -50,6 +57,17 @@ class TeamCardWidget(Card):
         if card == previous:
             return  # refreshed every second: nothing changed, nothing to lay out again
         self.title.setText(card.title)
+        if card.logo and (previous is None or previous.logo != card.logo):
+            pixmap = QPixmap(card.logo)
+            self.logo.setPixmap(
+                pixmap.scaled(
+                    LOGO_PX,
+                    LOGO_PX,
+                    Qt.AspectRatioMode.KeepAspectRatio,
+                    Qt.TransformationMode.SmoothTransformation,
+                )
+            )
+        self.logo.setVisible(bool(card.logo))
         if previous is None or previous.color != card.color:
             self.setStyleSheet(f"QFrame#card {{ border-left: 6px solid {card.color}; }}")
         self.headline.setText(card.headline)
@@ -124,7 +142,7 @@ class SportsTab(BaseTab):
             return
         self.view.show_content()
         now = time.time()
-        self._show_cards(cards(engine, now))
+        self._show_cards(cards(engine, now, dark=theme.palette().name == "dark"))
         self.leagues.setText(
             " · ".join(f"{h.league.upper()}: {h.describe(now)}" for h in engine.health.values())
         )

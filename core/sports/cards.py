@@ -35,6 +35,7 @@ class TeamCard:
     stale: bool
     moment: str  # "GOAL!" for a few seconds after a score, else ""
     game_id: str | None
+    logo: str | None = None  # a cached logo file (the dark variant on a dark theme), once fetched
 
 
 def countdown(seconds: float) -> str:
@@ -74,7 +75,7 @@ def _result(game: Game, team_id: str) -> str:
     return f"{letter} {me.score_raw}–{opp.score_raw} {where} {opp.abbr} · {day}"
 
 
-def card_for(view: TeamView, engine: SportsEngine, now: float) -> TeamCard:
+def card_for(view: TeamView, engine: SportsEngine, now: float, dark: bool = True) -> TeamCard:
     ref, team = view.ref, view.team
     health_text, stale = view.health.describe(now), not view.health.ok
     if team is None:
@@ -95,6 +96,10 @@ def card_for(view: TeamView, engine: SportsEngine, now: float) -> TeamCard:
     last = _result(view.last, team.info.id) if view.last else ""
     game = view.current
 
+    url = team.info.logo_dark if dark else team.info.logo
+    logo_file = engine.logos.path(url) if engine.logos is not None else None
+    logo = None if logo_file is None else str(logo_file)
+
     def make(mode: str, headline: str, detail: str, moment: str = "", game_id: str | None = None) -> TeamCard:
         return TeamCard(
             team.key,
@@ -108,6 +113,7 @@ def card_for(view: TeamView, engine: SportsEngine, now: float) -> TeamCard:
             stale,
             moment,
             game_id,
+            logo,
         )
 
     if game is None:
@@ -145,8 +151,10 @@ def card_for(view: TeamView, engine: SportsEngine, now: float) -> TeamCard:
     )
 
 
-def cards(engine: SportsEngine, now: float) -> list[TeamCard]:
-    return [card_for(v, engine, now) for v in engine.team_views(datetime.fromtimestamp(now).astimezone())]
+def cards(engine: SportsEngine, now: float, dark: bool = True) -> list[TeamCard]:
+    return [
+        card_for(v, engine, now, dark) for v in engine.team_views(datetime.fromtimestamp(now).astimezone())
+    ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from core.engine import EngineState, EngineStatus
 from core.sports.detect import Tracker, detect
 from core.sports.fetch import PAGE_LIMIT, EspnClient, FetchError
 from core.sports.health import LeagueHealth
+from core.sports.logo_cache import LogoCache
 from core.sports.model import Game, GameState
 from core.sports.parse import event_count, parse_events, parse_teams
 from core.sports.payload import event_json, game_json
@@ -89,6 +90,7 @@ class SportsEngine:
         self.health = {name: LeagueHealth(name) for name in self.leagues}
         self.store: SportsStore | None = None
         self.webhooks: WebhookAdmin | None = None
+        self.logos: LogoCache | None = None
         self._games: dict[str, dict[str, Game]] = defaultdict(dict)  # league -> game_id -> latest
         self._schedule: dict[str, list[Game]] = {}  # team key -> games from its schedule
         self._schedule_at: dict[str, float] = {}
@@ -114,6 +116,7 @@ class SportsEngine:
         headers = {"User-Agent": self.config.user_agent, "Accept": "application/json"}
         self._session = aiohttp.ClientSession(headers=headers)
         self._client = EspnClient(self._session, self.config.base_url, self.config.timeout_s)
+        self.logos = LogoCache(self.data_dir / "logos", self._session)
         await self.store.prune(time.time())
         self._trackers = {k: Tracker.from_json(v) for k, v in (await self.store.trackers()).items()}
         self._last_row = {k: _row_key(r) for k, r in (await self.store.last_timeline()).items()}
@@ -150,6 +153,8 @@ class SportsEngine:
         self._tasks = []
         if self._dispatcher is not None:
             await self._dispatcher.stop()
+        if self.logos is not None:
+            await self.logos.close()
         if self._session is not None:
             await self._session.close()
             self._session = None
