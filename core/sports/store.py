@@ -9,9 +9,11 @@ or none of it (the next poll detects the same events again, with the same uids).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -198,6 +200,7 @@ class SportsStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._db: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, data_dir: Path) -> SportsStore:
@@ -221,6 +224,20 @@ class SportsStore:
             await self.db.executescript(
                 f"BEGIN; {_MIGRATIONS[target]} PRAGMA user_version = {target}; COMMIT;"
             )
+
+    @contextlib.asynccontextmanager
+    async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One transaction at a time. The poll and every webhook worker share this connection:
+        without the lock, a worker's commit between two awaits of a poll's transaction would commit
+        half of it (an event without its deliveries), and a failing poll's rollback would undo a
+        worker's "delivered"."""
+        async with self._lock:
+            try:
+                yield self.db
+                await self.db.commit()
+            except BaseException:
+                await self.db.rollback()
+                raise
 
     async def close(self) -> None:
         if self._db is not None:
@@ -246,8 +263,7 @@ class SportsStore:
         """Everything one poll learnt, in one transaction; returns the events that were new."""
         now = time.time()
         fresh: list[NewEvent] = []
-        db = self.db
-        try:
+        async with self._write() as db:
             for g in games:
                 await db.execute(
                     "INSERT INTO games VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
@@ -308,10 +324,6 @@ class SportsStore:
                     " VALUES (?, ?, ?, 'pending', ?, ?)",
                     [(hook, e.event_uid, e.payload, now, not_before) for hook, not_before in e.deliveries],
                 )
-            await db.commit()
-        except BaseException:
-            await db.rollback()
-            raise
         return fresh
 
     async def trackers(self) -> dict[str, dict[str, Any]]:
@@ -389,10 +401,11 @@ class SportsStore:
         return None if row is None else (float(row[0]), orjson.loads(row[1]))
 
     async def cache_teams(self, league: str, data: Any) -> None:
-        await self.db.execute(
-            "INSERT OR REPLACE INTO teams_cache VALUES (?, ?, ?)", (league, time.time(), orjson.dumps(data))
-        )
-        await self.db.commit()
+        async with self._write() as db:
+            await db.execute(
+                "INSERT OR REPLACE INTO teams_cache VALUES (?, ?, ?)",
+                (league, time.time(), orjson.dumps(data)),
+            )
 
     # -- webhooks --------------------------------------------------------------------------------
 
@@ -406,26 +419,26 @@ class SportsStore:
         return None if row is None else _webhook(row)
 
     async def save_webhook(self, hook: Webhook) -> None:
-        await self.db.execute(
-            f"INSERT OR REPLACE INTO webhooks ({_WEBHOOK_COLS}) VALUES (?,?,?,?,?,?,?,?,?)",
-            (
-                hook.id,
-                hook.url,
-                hook.secret,
-                orjson.dumps(list(hook.event_types)),
-                orjson.dumps(list(hook.teams)),
-                int(hook.enabled),
-                hook.description,
-                hook.created_at,
-                hook.updated_at,
-            ),
-        )
-        await self.db.commit()
+        async with self._write() as db:
+            await db.execute(
+                f"INSERT OR REPLACE INTO webhooks ({_WEBHOOK_COLS}) VALUES (?,?,?,?,?,?,?,?,?)",
+                (
+                    hook.id,
+                    hook.url,
+                    hook.secret,
+                    orjson.dumps(list(hook.event_types)),
+                    orjson.dumps(list(hook.teams)),
+                    int(hook.enabled),
+                    hook.description,
+                    hook.created_at,
+                    hook.updated_at,
+                ),
+            )
 
     async def delete_webhook(self, hook_id: str) -> bool:
-        cur = await self.db.execute("DELETE FROM webhooks WHERE id = ?", (hook_id,))
-        await self.db.execute("DELETE FROM deliveries WHERE webhook_id = ? AND state = 'pending'", (hook_id,))
-        await self.db.commit()
+        async with self._write() as db:
+            cur = await db.execute("DELETE FROM webhooks WHERE id = ?", (hook_id,))
+            await db.execute("DELETE FROM deliveries WHERE webhook_id = ? AND state = 'pending'", (hook_id,))
         return cur.rowcount == 1
 
     async def due(self, hook_id: str, now: float, limit: int = 20) -> list[Delivery]:
@@ -454,19 +467,19 @@ class SportsStore:
         outcome: str,
     ) -> None:
         now, attempt = time.time(), d.attempts + 1
-        await self.db.execute(
-            "UPDATE deliveries SET state=?, attempts=?, next_at=?, last_at=?, last_code=?, last_error=?"
-            " WHERE id=?",
-            (state, attempt, next_at, now, code, error, d.id),
-        )
-        await self._log(d.id, d.webhook_id, d.event_uid, now, attempt, code, latency_ms, error, outcome)
-        await self.db.commit()
+        async with self._write() as db:
+            await db.execute(
+                "UPDATE deliveries SET state=?, attempts=?, next_at=?, last_at=?, last_code=?, last_error=?"
+                " WHERE id=?",
+                (state, attempt, next_at, now, code, error, d.id),
+            )
+            await self._log(d.id, d.webhook_id, d.event_uid, now, attempt, code, latency_ms, error, outcome)
 
     async def log_test(
         self, hook_id: str, uid: str, code: int | None, latency_ms: float | None, error: str | None
     ) -> None:
-        await self._log(None, hook_id, uid, time.time(), 1, code, latency_ms, error, "test")
-        await self.db.commit()
+        async with self._write():
+            await self._log(None, hook_id, uid, time.time(), 1, code, latency_ms, error, "test")
 
     async def _log(self, *values: Any) -> None:
         await self.db.execute(
@@ -482,12 +495,12 @@ class SportsStore:
     async def prune(self, now: float, *, deliveries_days: float = 7, log_days: float = 30) -> None:
         """Retention: finished deliveries after a week, the delivery log after a month. Games,
         their timelines and events are small (change-only) and kept for the season's record."""
-        await self.db.execute(
-            "DELETE FROM deliveries WHERE state != 'pending' AND created_at < ?",
-            (now - deliveries_days * 86400,),
-        )
-        await self.db.execute("DELETE FROM delivery_log WHERE at < ?", (now - log_days * 86400,))
-        await self.db.commit()
+        async with self._write() as db:
+            await db.execute(
+                "DELETE FROM deliveries WHERE state != 'pending' AND created_at < ?",
+                (now - deliveries_days * 86400,),
+            )
+            await db.execute("DELETE FROM delivery_log WHERE at < ?", (now - log_days * 86400,))
 
     async def delivery_counts(self, hook_id: str) -> dict[str, int]:
         sql = "SELECT state, COUNT(*) FROM deliveries WHERE webhook_id = ? GROUP BY state"
