@@ -446,7 +446,8 @@ class SportsStore:
             f"SELECT {_DELIVERY_COLS} FROM deliveries WHERE webhook_id = ? AND state = 'pending'"
             " AND next_at <= ? ORDER BY next_at, id LIMIT ?"
         )
-        async with self.db.execute(sql, (hook_id, now, limit)) as cur:
+        async with self._lock, self.db.execute(sql, (hook_id, now, limit)) as cur:
+            # Under the lock: never pick up a delivery a poll's transaction has not committed yet.
             return [Delivery(*r) for r in await cur.fetchall()]
 
     async def next_due_at(self, hook_id: str) -> float | None:
