@@ -104,6 +104,7 @@ class SportsTab(BaseTab):
         self.log.verticalHeader().setVisible(False)
         self.leagues = ui.label("", name="muted", wrap=True)
         self.selected_game: str | None = None
+        self.refreshes = 0  # bench/ui.py: how often the cards were refreshed
         lower = QSplitter()
         chart_box = QWidget()
         chart_layout = QVBoxLayout(chart_box)
@@ -131,6 +132,7 @@ class SportsTab(BaseTab):
         return self.runtime.engine(SPORTS)
 
     def refresh(self) -> None:
+        self.refreshes += 1
         engine = self.engine
         if engine is None:
             self.view.show_empty("Sports is off", "Turn it on in Configuration: sports.enabled.")
