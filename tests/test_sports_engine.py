@@ -9,6 +9,7 @@ import copy
 import logging
 import os
 import stat
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -254,9 +255,22 @@ async def test_spoiler_delay_holds_the_screen_and_the_webhooks(espn: FakeEspn, t
         (later,) = engine.team_views(datetime.now(UTC) + timedelta(seconds=31))
         assert later.current is not None and later.current.home.score == 21
         assert engine.live_games()[0].home.score == 21  # the API's live list is not delayed
-        import time
-
         assert await engine.store.due(hook.id, time.time()) == []
         assert len(await engine.store.due(hook.id, time.time() + 31)) == 1
+    finally:
+        await engine.stop()
+
+
+async def test_live_card_shows_clock_period_possession_and_down(espn: FakeEspn, tmp_path: Path) -> None:
+    from core.sports.cards import cards
+
+    engine = make(espn, tmp_path)
+    await engine.start()
+    try:
+        await engine.poll_league(NFL)
+        (card,) = cards(engine, time.time())
+        assert card.mode == "live" and card.headline == "PIT 10 – 14 WSH"
+        assert card.detail == "7:12 · Q1 · WSH ball · 1st & 10 at PIT 25"
+        assert card.health.startswith("ok, data")
     finally:
         await engine.stop()

@@ -122,6 +122,11 @@ def card_for(view: TeamView, engine: SportsEngine, now: float, dark: bool = True
         detail = (
             game.detail if game.status_name == "STATUS_HALFTIME" else f"{game.clock} · {period_label(game)}"
         )
+        ball = next(
+            (s.abbr for s in (game.home, game.away) if s.team_id and s.team_id == game.possession), None
+        )
+        if ball:
+            detail += f" · {ball} ball"
         if game.down_distance:
             detail += f" · {game.down_distance}"
         moment = ""
