@@ -162,3 +162,15 @@ def test_shootout_goals_count_as_scores() -> None:
     g = replace(g, home=replace(g.home, shootout=1), away=replace(g.away, shootout=0))
     assert feed.poll(g) == ["score_changed"]
     assert feed.events[-1].scoring_side == "home"
+
+
+def test_the_wall_focus_rotates_through_live_games_and_jumps_to_a_score() -> None:
+    from core.sports.cards import TeamCard, focus_card
+
+    def card(key: str, mode: str, moment: str = "") -> TeamCard:
+        return TeamCard(key, key, "#000000", mode, "", "", "", "ok", False, moment, key)
+
+    live = [card("a", "live"), card("b", "next"), card("c", "live")]
+    assert [focus_card(live, t).key for t in (0, 8, 16)] == ["a", "c", "a"]  # type: ignore[union-attr]
+    assert focus_card([*live, card("d", "live", "GOAL!")], 0).key == "d"  # type: ignore[union-attr]
+    assert focus_card([card("b", "next")], 0) is None

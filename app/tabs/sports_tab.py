@@ -26,7 +26,7 @@ from app.widgets.cards import Card
 from app.widgets.score_chart import ScoreChart
 from app.widgets.state_view import StateView
 from core.sports import SPEC as SPORTS
-from core.sports.cards import TeamCard, cards, score_series
+from core.sports.cards import TeamCard, cards, focus_card, score_series
 from core.sports.engine import SportsEngine
 
 LOGO_PX = 40
@@ -85,6 +85,33 @@ class TeamCardWidget(Card):
         self.chart_button.setEnabled(card.game_id is not None)
 
 
+class FocusTile(Card):
+    """The live game, large enough to read across the kitchen; hidden when nothing is live."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Live", parent)
+        self.score = ui.label("", align=Qt.AlignmentFlag.AlignCenter)
+        self.score.setStyleSheet("font-size: 56px; font-weight: 700;")
+        self.detail = ui.label("", align=Qt.AlignmentFlag.AlignCenter)
+        self.detail.setStyleSheet("font-size: 22px;")
+        self.body.addWidget(self.score)
+        self.body.addWidget(self.detail)
+        self.card: TeamCard | None = None
+        self.hide()
+
+    def show_card(self, card: TeamCard | None) -> None:
+        if card == self.card:
+            return
+        self.card = card
+        self.setVisible(card is not None)
+        if card is None:
+            return
+        self.title.setText(f"Live · {card.title}")
+        self.score.setText(card.headline)
+        self.detail.setText(f"{card.moment}  {card.detail}" if card.moment else card.detail)
+        self.setStyleSheet(f"QFrame#card {{ border: 2px solid {card.color}; }}")
+
+
 @register_tab
 class SportsTab(BaseTab):
     key = "sports"
@@ -93,6 +120,7 @@ class SportsTab(BaseTab):
 
     def __init__(self, ctx: TabContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
+        self.focus = FocusTile()
         self.grid_host = QWidget()
         self.grid = QGridLayout(self.grid_host)
         self.team_cards: list[TeamCardWidget] = []
@@ -118,6 +146,7 @@ class SportsTab(BaseTab):
         lower.addWidget(log_box)
         content = QWidget()
         layout = QVBoxLayout(content)
+        layout.addWidget(self.focus)
         layout.addWidget(self.grid_host)
         layout.addWidget(self.leagues)
         layout.addWidget(lower, 1)
@@ -144,7 +173,9 @@ class SportsTab(BaseTab):
             return
         self.view.show_content()
         now = time.time()
-        self._show_cards(cards(engine, now, dark=theme.palette().name == "dark"))
+        items = cards(engine, now, dark=theme.palette().name == "dark")
+        self._show_cards(items)
+        self.focus.show_card(focus_card(items, now))
         self.leagues.setText(
             " · ".join(f"{h.league.upper()}: {h.describe(now)}" for h in engine.health.values())
         )

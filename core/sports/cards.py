@@ -193,3 +193,13 @@ def score_series(game: dict[str, Any], rows: list[TimelineRow], until: float) ->
 def _head(raw: str | None) -> float | None:
     head = (raw or "").split(" ")[0]
     return float(head) if head.isdigit() else None
+
+
+def focus_card(items: list[TeamCard], now: float, slide_s: float = 8.0) -> TeamCard | None:
+    """The live game the wall shows large: a card that has a score moment wins; otherwise the live
+    games take turns every `slide_s` seconds (a carousel); None when nothing is live."""
+    live = [c for c in items if c.mode == "live"]
+    moments = [c for c in live if c.moment]
+    if moments:
+        return moments[0]
+    return live[int(now // slide_s) % len(live)] if live else None
