@@ -46,11 +46,15 @@ async def test_sports_tab_shows_the_demo_teams_and_the_delivery_log(gui_app: Any
         assert str(engine.logos.path(dark_url)) == first.card.logo
         png = await asyncio.to_thread(Path(first.card.logo).read_bytes)
         assert png.startswith(b"\x89PNG")
+        tab.refresh_stored()
+        await wait_until(lambda: tab.log_empty.isVisible(), 10)  # says how to add a webhook
+        assert "POST /api/v1/webhooks" in tab.log_empty.text()
         assert engine.webhooks is not None
         hook, receiver.secret = await engine.webhooks.create(receiver.url, description="kitchen lights")
         await engine.webhooks.test(hook.id)
         tab.refresh_stored()
         await wait_until(lambda: tab.log.rowCount() == 1, 10)
+        assert not tab.log_empty.isVisible()
         assert tab.log.item(0, 1).text() == "kitchen lights" and tab.log.item(0, 6).text() == "test"
         assert receiver.received and receiver.received[0].valid
     await receiver.stop()

@@ -30,6 +30,10 @@ from core.sports.cards import TeamCard, cards, focus_card, score_series
 from core.sports.engine import SportsEngine
 
 LOGO_PX = 40
+NO_DELIVERIES = (
+    "No deliveries yet. Webhooks are added through the API (POST /api/v1/webhooks, admin key); "
+    "each game event is then sent, signed, to every matching one."
+)
 LOG_COLUMNS = ("time", "webhook", "event", "attempt", "status", "ms", "outcome")
 
 
@@ -141,6 +145,8 @@ class SportsTab(BaseTab):
         log_box = QWidget()
         log_layout = QVBoxLayout(log_box)
         log_layout.addWidget(ui.label("Webhook deliveries", name="cardTitle"))
+        self.log_empty = ui.label(NO_DELIVERIES, name="muted", wrap=True)
+        log_layout.addWidget(self.log_empty)
         log_layout.addWidget(self.log)
         lower.addWidget(chart_box)
         lower.addWidget(log_box)
@@ -241,8 +247,7 @@ class SportsTab(BaseTab):
             )
             for col, text in enumerate(cells):
                 self.log.setItem(row, col, QTableWidgetItem(text))
-        if not log:
-            self.log.setRowCount(0)
+        self.log_empty.setVisible(not log)
 
     def _show_error(self, err: BaseException) -> None:
         self.chart.show_message(f"could not read the sports store: {err}")
