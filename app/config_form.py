@@ -41,6 +41,7 @@ TITLES = {
     "api": "REST API",
     "ui": "Interface",
     "logging": "Logging",
+    "data_sources": "Data sources (weather, air quality, carbon, prices, calendar)",
 }
 
 

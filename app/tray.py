@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 from app import theme
 from app.bridge import Bridge
 from app.icons import tinted_icon
+from core.logs import redact
 
 MIN_INTERVAL_S = 10.0  # at most one desktop notification per this many seconds
 DEDUP_S = 600.0  # the same notification is not repeated within this window
@@ -95,6 +96,7 @@ class Notifier(QObject):
         if not self.gate.allow(key):
             self.suppressed += 1
             return False
+        text = redact(text)
         if self.tray is not None:
             self.tray.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information, 8000)
         self.window.show_notice(f"{title}: {text}", time.time())

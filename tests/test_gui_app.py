@@ -204,15 +204,15 @@ async def test_configuration_applies_only_the_concerned_engine_and_saves(gui_app
         tab.buttons["save"].click()
         assert "storage.batch_size" in tab.status.text() and rt.config.storage.batch_size == 500
         tab.form.inputs[("storage", "batch_size")].setText("500")
-        tab.form.inputs[("api", "api_key")].setText("a-new-api-key")
+        tab.form.inputs[("api", "api_key")].setText("a-new-api-key-0123456789")
         tab.buttons["save"].click()
         await wait_until(lambda: "applied" in tab.status.text(), timeout=15)
         assert "restarted: api" in tab.status.text()
-        assert rt.config.api.api_key == "a-new-api-key"
+        assert rt.config.api.api_key == "a-new-api-key-0123456789"
         assert rt.engine(API) is not before["api"]
         assert all(rt.engines[n] is before[n] for n in before if n != "api")
         saved = tomllib.loads(await asyncio.to_thread(Path(rt.config.source_path).read_text))
-        assert saved["api"]["api_key"] == "a-new-api-key"
+        assert saved["api"]["api_key"] == "a-new-api-key-0123456789"
         assert tab.form.inputs[("api", "api_key")].text() == ""  # shown masked again
 
         tab.form.inputs[("ui", "theme")].setText("light")  # an interface change restarts nothing
@@ -259,6 +259,9 @@ async def test_ha_disconnect_reaches_status_bar_and_alerts(gui_app: Any) -> None
         rt.simulator.reject_auth(True)
         await rt.simulator.drop_connections()
         await wait_until(lambda: session.bridge.last_health.status != "healthy", timeout=10)
+        # The diagram's HA node and the client's status come from one mapping (core.ha.info): while the
+        # link is down (auth rejected, connecting again after a first connection) they agree.
+        assert build_flow(rt).node("ha").state == str(rt.engine_status("ha_client").state) != "starting"
         assert "ha_client" in session.window.health.label.text()
         assert session.window.health.label.text().startswith(str(session.bridge.last_health.status))
         await wait_until(lambda: "Health:" in session.window.notice.text(), timeout=5)

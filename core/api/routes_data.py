@@ -12,6 +12,7 @@ from core.analytics import EventStats, event_stats
 from core.analytics_places import PlaceStats, spatial_analytics
 from core.api import params as P
 from core.api.convert import iso, stored_event_json
+from core.api.routes_sources import add_weather
 from core.api.schemas import (
     BOOL,
     COUNT_ROW,
@@ -47,6 +48,12 @@ def page_json(page: EventPage) -> JsonDict:
     }
 
 
+async def page_with_weather(ctx: RequestContext, page: EventPage) -> JsonDict:
+    out = page_json(page)
+    await add_weather(ctx, page.events, out["events"])
+    return out
+
+
 # -- events ---------------------------------------------------------------------------------------
 
 
@@ -62,14 +69,16 @@ async def list_events(ctx: RequestContext) -> JsonDict:
         cursor=None if cursor is None else f"{cursor[0]}:{cursor[1]}",
         ascending=p["order"] == "asc",
     )
-    return page_json(page)
+    return await page_with_weather(ctx, page)
 
 
 async def get_event(ctx: RequestContext) -> JsonDict:
     found = await ctx.queries.event_by_id(ctx.params["id"])
     if found is None:
         raise NotFound(f"no event with id {ctx.params['id']}")
-    return stored_event_json(found)
+    row = stored_event_json(found)
+    await add_weather(ctx, [found], [row])
+    return row
 
 
 async def search_events(ctx: RequestContext) -> JsonDict:
@@ -84,7 +93,7 @@ async def search_events(ctx: RequestContext) -> JsonDict:
         cursor=P.parse_cursor(p["cursor"]),
     )
     page = await run_read(ctx.store.queries, lambda c, lookups: search_page(c, lookups, request))
-    return {"query": p["query"], **page_json(page)}
+    return {"query": p["query"], **await page_with_weather(ctx, page)}
 
 
 def stats_json(stats: EventStats) -> JsonDict:
@@ -264,14 +273,16 @@ def routes() -> list[Route]:
               description="Newest first by default. Pass next_cursor back as cursor for the next page."),
         Route("GET", "/api/v1/events/stats", get_event_stats, Access.DATA, "Counts, rates, top entities",
               "events", STATS, params=(*P.window_params("24h"),
-                                       Param("top", Kind.INTEGER, default=10, minimum=1, maximum=100))),
+                                       Param("top", Kind.INTEGER, default=10, minimum=1, maximum=100)),
+              heavy=True),
         Route("GET", "/api/v1/events/spatial-analytics", get_spatial, Access.DATA,
               "Per area and floor: events, active entities, busiest hours", "analytics", SPATIAL,
-              params=(*P.window_params("24h"), P.tz_param())),
+              params=(*P.window_params("24h"), P.tz_param()), heavy=True),
         Route("GET", "/api/v1/events/duration-analytics", get_durations, Access.DATA,
               "Per entity: typical time in each state, outliers beyond its own p1/p99", "analytics",
               DURATIONS, params=(*P.window_params("24h"), P.filter_params()[0], P.filter_params()[1],
-                                 Param("limit", Kind.INTEGER, default=50, minimum=1, maximum=500))),
+                                 Param("limit", Kind.INTEGER, default=50, minimum=1, maximum=500)),
+              heavy=True),
         Route("GET", "/api/v1/events/automation-trace/{context_id}", get_trace, Access.DATA,
               "The causality tree of a context: root cause and everything it caused", "events", TRACE,
               params=(Param("context_id", location="path", required=True, max_length=64),
@@ -282,5 +293,5 @@ def routes() -> list[Route]:
                             maximum=P.INT64_MAX),),
               not_found=True),
         Route("POST", "/api/v1/events/search", search_events, Access.DATA, "Text search over events",
-              "events", obj({"query": STR, **EVENT_PAGE["properties"]}), params=search_body),
+              "events", obj({"query": STR, **EVENT_PAGE["properties"]}), params=search_body, heavy=True),
     ]  # fmt: skip
