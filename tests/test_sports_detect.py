@@ -174,3 +174,11 @@ def test_the_wall_focus_rotates_through_live_games_and_jumps_to_a_score() -> Non
     assert [focus_card(live, t).key for t in (0, 8, 16)] == ["a", "c", "a"]  # type: ignore[union-attr]
     assert focus_card([*live, card("d", "live", "GOAL!")], 0).key == "d"  # type: ignore[union-attr]
     assert focus_card([card("b", "next")], 0) is None
+
+
+def test_a_score_already_there_when_the_start_is_confirmed_is_still_a_score() -> None:
+    feed = Feed()
+    feed.poll(game("pre"))
+    assert feed.poll(game("in", "7", "0", 1)) == []  # not yet believed
+    assert feed.poll(game("in", "7", "0", 1)) == ["game_started", "score_changed"]
+    assert (feed.events[-1].delta_home, feed.events[-1].scoring_side) == (7, "home")

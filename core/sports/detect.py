@@ -124,7 +124,11 @@ def detect(prev: Tracker | None, game: Game, now: float, confirm: int = 2) -> tu
         out.tracker = replace(prev, pending=None, pending_count=0)
     if before[0] is GameState.PRE and game.state is GameState.IN:
         out.emit("game_started")
-        out.tracker = replace(out.tracker, period=game.period)
+        # Every game starts at nil: a score already on the board when the start is confirmed
+        # (two polls) is a score, not a baseline. Free-text scores (cricket) have no nil.
+        nil_home = "0" if game.home.score is not None else None
+        nil_away = "0" if game.away.score is not None else None
+        out.tracker = replace(out.tracker, period=game.period, home=nil_home, away=nil_away)
     _status_events(out, prev.status_name)
     _period_events(out, started=before[0] is GameState.IN)
     _score_events(out)
