@@ -130,6 +130,13 @@ async def test_espn_failures_keep_the_last_good_data_and_say_what_is_wrong(
         espn.answers[BOARD] = Status(403)
         await engine.poll_league(NFL)
         assert engine.health["nfl"].state == "source_blocked"
+        for code, kind in ((429, "rate_limited"), (400, "bad_request")):
+            espn.answers[BOARD] = Status(code)
+            await engine.poll_league(NFL)
+            assert engine.health["nfl"].state == kind
+        espn.answers[BOARD] = {"events": "not a list"}  # nonsense JSON: no games, never a crash
+        await engine.poll_league(NFL)
+        assert engine.team_views()[0].current is not None  # the last good game is still shown
         espn.answers[BOARD] = board()
         await engine.poll_league(NFL)
         assert engine.health["nfl"].ok and engine.status().state is EngineState.RUNNING
