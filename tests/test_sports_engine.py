@@ -281,3 +281,63 @@ async def test_live_card_shows_clock_period_possession_and_down(espn: FakeEspn, 
         assert card.health.startswith("ok, data")
     finally:
         await engine.stop()
+
+
+async def test_points_reach_influxdb_through_the_outbox(
+    espn: FakeEspn, tmp_path: Path, influxd: Any, influx_db: str
+) -> None:
+    """With InfluxDB enabled, each timeline change and each event becomes a `sports` point."""
+    from core.config import InfluxConfig
+
+    engine = SportsEngine(SportsConfig(teams=["nfl:WSH"], base_url=espn.base_url), tmp_path, autopoll=False,
+                          influx=InfluxConfig(enabled=True, url=influxd.url, database=influx_db))  # fmt: skip
+    await engine.start()
+    try:
+        assert engine.store is not None
+        await engine.poll_league(NFL)
+        espn.answers[BOARD] = board("21", "10")
+        await engine.poll_league(NFL)
+
+        await until(lambda: engine.influx is not None and engine.influx.written == 3, 20)
+        (series,) = influxd.query("SELECT kind, home_score, away_score, event FROM sports", db=influx_db)
+        rows = [dict(zip(series["columns"], v, strict=True)) for v in series["values"]]
+        assert sorted((r["kind"], r["home_score"], r["event"]) for r in rows) == [
+            ("event", 21, "score_changed"),
+            ("state", 14, None),
+            ("state", 21, None),
+        ]
+        assert await engine.store.influx_pending() == 0
+    finally:
+        await engine.stop()
+
+
+async def test_influxdb_outage_keeps_points_until_a_later_run_writes_them(
+    espn: FakeEspn, tmp_path: Path, influxd: Any, influx_db: str
+) -> None:
+    from core.config import InfluxConfig
+    from tests.influx_servers import free_port
+
+    down = InfluxConfig(
+        enabled=True, url=f"http://127.0.0.1:{free_port()}", database=influx_db, timeout_s=1.0
+    )
+    cfg = SportsConfig(teams=["nfl:WSH"], base_url=espn.base_url)
+    engine = SportsEngine(cfg, tmp_path, autopoll=False, influx=down)
+    await engine.start()
+    try:
+        assert engine.store is not None and engine.influx is not None
+        await engine.poll_league(NFL)
+        espn.answers[BOARD] = board("17", "10")
+        await engine.poll_league(NFL)
+        await until(lambda: engine.influx is not None and engine.influx.last_error is not None, 20)
+        assert await engine.store.influx_pending() == 3 and engine.influx.written == 0
+    finally:
+        await engine.stop()
+    up = InfluxConfig(enabled=True, url=influxd.url, database=influx_db)
+    again = SportsEngine(cfg, tmp_path, autopoll=False, influx=up)
+    await again.start()
+    try:
+        await until(lambda: again.influx is not None and again.influx.written == 3, 20)
+        (series,) = influxd.query("SELECT home_score FROM sports", db=influx_db)
+        assert sorted(v[1] for v in series["values"]) == [14, 17, 17]
+    finally:
+        await again.stop()

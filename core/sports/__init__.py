@@ -37,7 +37,8 @@ async def build(deps: Deps) -> SportsEngine | None:
             day_poll_s=10.0,
             idle_poll_s=30.0,
         )
-    return SportsEngine(sports, deps.data_dir, bus=deps.bus, demo=demo)
+    influx = config.influxdb if config.influxdb.enabled else None
+    return SportsEngine(sports, deps.data_dir, bus=deps.bus, demo=demo, influx=influx)
 
 
 SPEC: EngineSpec[SportsEngine] = EngineSpec(
@@ -45,7 +46,7 @@ SPEC: EngineSpec[SportsEngine] = EngineSpec(
     build=build,
     label="Sports",
     role=EngineRole.SOURCE,
-    sections=("sports",),
+    sections=("sports", "influxdb"),
     logger="core.sports",
     disabled_detail="disabled in [sports]",
 )

@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import orjson
 
-from core.config import SportsConfig
+from core.config import InfluxConfig, SportsConfig
 from core.engine import EngineState, EngineStatus
 from core.sports.detect import Tracker, detect
 from core.sports.fetch import PAGE_LIMIT, EspnClient, FetchError
 from core.sports.health import LeagueHealth
+from core.sports.influx_out import InfluxOut, game_line
 from core.sports.logo_cache import LogoCache
 from core.sports.model import Game, GameState
 from core.sports.parse import event_count, parse_events, parse_teams
@@ -76,6 +77,7 @@ class SportsEngine:
         bus: Bus | None = None,
         demo: DemoServer | None = None,
         autopoll: bool = True,
+        influx: InfluxConfig | None = None,
     ) -> None:
         """autopoll=False: no polling tasks; the caller runs `poll_league` (tests, benchmarks)."""
         self.config = config
@@ -83,6 +85,8 @@ class SportsEngine:
         self.bus = bus
         self.demo = demo
         self.autopoll = autopoll
+        self.influx_config = influx
+        self.influx: InfluxOut | None = None
         self.refs = [parse_team_ref(t) for t in config.teams]
         self.leagues = {r.league.league: r.league for r in self.refs}
         self.tracked: dict[str, list[TrackedTeam]] = defaultdict(list)
@@ -131,6 +135,9 @@ class SportsEngine:
         )
         await self.webhooks.load()
         await self._dispatcher.start()
+        if self.influx_config is not None:
+            self.influx = InfluxOut(self.store, self.influx_config)
+            self.influx.start()
         self._tasks = [
             asyncio.create_task(self._league_loop(lg), name=f"sports-{lg.league}")
             for lg in self.leagues.values()
@@ -153,6 +160,8 @@ class SportsEngine:
         self._tasks = []
         if self._dispatcher is not None:
             await self._dispatcher.stop()
+        if self.influx is not None:
+            await self.influx.stop()
         if self.logos is not None:
             await self.logos.close()
         if self._session is not None:
@@ -203,6 +212,7 @@ class SportsEngine:
                 "webhooks_delivered": d.delivered if d else 0,
                 "webhook_failures": d.failed_attempts if d else 0,
                 "webhooks_dead": d.dead if d else 0,
+                "influx_points_written": self.influx.written if self.influx else 0,
             },
         )
 
@@ -440,6 +450,7 @@ class SportsEngine:
         relevant = list(unique.values())
         trackers: dict[str, Tracker] = {}
         stored, timeline, events = [], [], []
+        lines: list[str] = []  # InfluxDB points, when enabled: one per timeline row and per event
         for game in relevant:
             tracker, fired = detect(self._trackers.get(game.game_id), game, now, self.config.confirm_polls)
             trackers[game.game_id] = tracker
@@ -447,14 +458,21 @@ class SportsEngine:
             row = _timeline_row(game, now)
             if _row_key(row) != self._last_row.get(game.game_id):
                 timeline.append(row)
+                if self.influx is not None:
+                    lines.append(game_line(game, now))
             mine = [teams[i] for i in (game.home.team_id, game.away.team_id) if i in teams]
             keys = [t.key for t in mine]
             hold = max(t.spoiler_delay_s for t in mine)
             for ev in fired:
                 body = orjson.dumps(event_json(ev, keys, fetched_at))
                 hooks = tuple((h.id, now + hold) for h in self.webhooks.cached if h.wants(ev.type, keys))
-                events.append(NewEvent(ev.event_uid, game.game_id, ev.type, ev.sequence, now, body, hooks))
-        fresh = await self.store.record_poll(stored, timeline, events)
+                point = game_line(game, now, ev.type) if self.influx is not None else None
+                events.append(
+                    NewEvent(ev.event_uid, game.game_id, ev.type, ev.sequence, now, body, hooks, point)
+                )
+        fresh = await self.store.record_poll(stored, timeline, events, lines)
+        if self.influx is not None and (lines or fresh):
+            self.influx.wake()
         # Only after the commit: a failed write leaves the trackers as they were, so the next poll
         # detects the same events again (same uids) instead of losing them.
         self._trackers.update(trackers)

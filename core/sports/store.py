@@ -22,7 +22,7 @@ import aiosqlite
 import orjson
 
 SPORTS_DB = "sports.db"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _MIGRATIONS: dict[int, str] = {
     1: """
 CREATE TABLE games (
@@ -66,6 +66,8 @@ CREATE TABLE delivery_log (
 CREATE INDEX ix_delivery_log_hook ON delivery_log (webhook_id, id);
 CREATE TABLE teams_cache (league TEXT PRIMARY KEY, fetched_at REAL NOT NULL, data BLOB NOT NULL);
 """,
+    # 2: points bound for InfluxDB (measurement "sports"), written with the poll that made them.
+    2: "CREATE TABLE influx_outbox (id INTEGER PRIMARY KEY, line TEXT NOT NULL);",
 }
 
 
@@ -118,6 +120,7 @@ class NewEvent:
     occurred_at: float
     payload: bytes
     deliveries: tuple[tuple[str, float], ...]  # (webhook id, not before)
+    influx_line: str | None = None  # its InfluxDB point, when InfluxDB is enabled
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,7 +261,11 @@ class SportsStore:
     # -- polls ----------------------------------------------------------------------------------
 
     async def record_poll(
-        self, games: Sequence[StoredGame], timeline: Sequence[TimelineRow], events: Sequence[NewEvent]
+        self,
+        games: Sequence[StoredGame],
+        timeline: Sequence[TimelineRow],
+        events: Sequence[NewEvent],
+        influx_lines: Sequence[str] = (),
     ) -> list[NewEvent]:
         """Everything one poll learnt, in one transaction; returns the events that were new."""
         now = time.time()
@@ -318,13 +325,32 @@ class SportsStore:
                 if cur.rowcount != 1:
                     continue  # fired before (a restart re-detecting it): never sent twice
                 fresh.append(e)
+                if e.influx_line is not None:
+                    await db.execute("INSERT INTO influx_outbox (line) VALUES (?)", (e.influx_line,))
                 await db.executemany(
                     "INSERT OR IGNORE INTO deliveries"
                     " (webhook_id, event_uid, body, state, created_at, next_at)"
                     " VALUES (?, ?, ?, 'pending', ?, ?)",
                     [(hook, e.event_uid, e.payload, now, not_before) for hook, not_before in e.deliveries],
                 )
+            await db.executemany("INSERT INTO influx_outbox (line) VALUES (?)", [(x,) for x in influx_lines])
         return fresh
+
+    async def influx_batch(self, limit: int) -> list[tuple[int, str]]:
+        async with (
+            self._lock,
+            self.db.execute("SELECT id, line FROM influx_outbox ORDER BY id LIMIT ?", (limit,)) as cur,
+        ):
+            return [(int(r[0]), str(r[1])) for r in await cur.fetchall()]
+
+    async def influx_done(self, up_to_id: int) -> None:
+        async with self._write() as db:
+            await db.execute("DELETE FROM influx_outbox WHERE id <= ?", (up_to_id,))
+
+    async def influx_pending(self) -> int:
+        async with self.db.execute("SELECT COUNT(*) FROM influx_outbox") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
 
     async def trackers(self) -> dict[str, dict[str, Any]]:
         async with self.db.execute("SELECT game_id, tracker FROM games WHERE tracker IS NOT NULL") as cur:
