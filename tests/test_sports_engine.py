@@ -341,3 +341,22 @@ async def test_influxdb_outage_keeps_points_until_a_later_run_writes_them(
         assert sorted(v[1] for v in series["values"]) == [14, 17, 17]
     finally:
         await again.stop()
+
+
+async def test_a_version_1_sports_db_is_migrated_in_place(tmp_path: Path) -> None:
+    import sqlite3
+
+    from core.sports.store import _MIGRATIONS, SportsStore
+
+    conn = sqlite3.connect(tmp_path / "sports.db")
+    conn.executescript(_MIGRATIONS[1] + "PRAGMA user_version = 1;")
+    conn.execute("INSERT INTO teams_cache VALUES ('nfl', 1.0, X'7B7D')")
+    conn.commit()
+    conn.close()
+    store = await SportsStore.open(tmp_path)
+    try:
+        assert await store.schema_version() == SCHEMA_VERSION == 2
+        assert await store.cached_teams("nfl") == (1.0, {})  # kept
+        assert await store.influx_pending() == 0  # the new table exists
+    finally:
+        await store.close()
