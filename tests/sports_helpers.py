@@ -83,6 +83,7 @@ class Receiver:
     secret: str = ""
     status: int = 200
     delay_s: float = 0.0
+    hold: asyncio.Event | None = None  # when set by the test, answer; until then every request waits
     received: list[Received] = field(default_factory=list)
     port: int = 0
     _runner: web.AppRunner | None = None
@@ -110,6 +111,8 @@ class Receiver:
         body = await request.read()
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
+        if self.hold is not None:
+            await self.hold.wait()
         ok = verify(
             self.secret,
             request.headers.get("X-Timestamp", ""),

@@ -159,7 +159,7 @@ async def test_unknown_team_and_unreachable_teams_list_are_reported(espn: FakeEs
 
 
 async def test_a_slow_receiver_delays_only_itself(espn: FakeEspn, tmp_path: Path) -> None:
-    slow, fast = Receiver(delay_s=3.0), Receiver()
+    slow, fast = Receiver(hold=asyncio.Event()), Receiver()
     await slow.start()
     await fast.start()
     engine = make(espn, tmp_path)
@@ -176,6 +176,8 @@ async def test_a_slow_receiver_delays_only_itself(espn: FakeEspn, tmp_path: Path
         await engine.poll_league(NFL)
         await until(lambda: len(fast.received) == 2)
         assert slow.received == []  # still busy with the first one
+        assert slow.hold is not None
+        slow.hold.set()
         await until(lambda: len(slow.received) == 2)
         assert all(r.valid for r in fast.received + slow.received)
     finally:
@@ -204,7 +206,9 @@ async def test_dead_receiver_retries_with_backoff_then_dead_letters_and_never_lo
         await until(lambda: engine.webhooks is not None and engine.webhooks.dispatcher.dead == 1)
         log = await engine.webhooks.log(hook.id)
         outcomes = [e.outcome for e in reversed(log)]
-        assert outcomes[0] == "retry" and outcomes[-1] == "dead" and len(outcomes) >= 3
+        assert outcomes[0] == "retry" and outcomes[-1] == "dead" and set(outcomes) == {"retry", "dead"}
+        assert [webhooks_mod.backoff_s(n) for n in (1, 2, 3)] == [0.05, 0.1, 0.2]  # doubling
+        assert webhooks_mod.backoff_s(50) == webhooks_mod.BACKOFF_MAX_S
         assert all(e.status_code == 503 for e in log if e.outcome == "retry")
         assert (await engine.store.delivery_counts(hook.id))["dead"] == 1
         result = await engine.webhooks.test(hook.id)
