@@ -273,6 +273,33 @@ class LoggingConfig:
     log_dir: str = field(default="", metadata=_directory())
 
 
+APPLIANCE_ENTRY = re.compile(
+    r"^\s*(?P<name>[^:\s][^:]*?)\s*:\s*(?P<amount>\d+(?:\.\d+)?)\s*(?P<unit>h|m|min)\s*"
+    r"(?::\s*(?P<kwh>\d+(?:\.\d+)?)\s*(?:kwh)?\s*)?$",
+    re.IGNORECASE,
+)
+"""An [energy] appliance: "dishwasher:2h", "washing_machine:90m", "ev_charge:4h:11kWh" (at most 48 h)."""
+
+
+def appliance_minutes(entry: str) -> float | None:
+    """The run time of an appliance entry in minutes, or None when the entry is malformed."""
+    match = APPLIANCE_ENTRY.match(entry)
+    if match is None:
+        return None
+    minutes = float(match["amount"]) * (60 if match["unit"].lower() == "h" else 1)
+    return minutes if 0 < minutes <= 48 * 60 else None
+
+
+def _appliances() -> dict[str, Any]:
+    def check(values: list[str]) -> str | None:
+        for value in values:
+            if appliance_minutes(value) is None:
+                return f"entries look like dishwasher:2h or ev_charge:4h:11kWh (at most 48 h), got {value!r}"
+        return None
+
+    return _check(check)
+
+
 def _coordinate(limit: float) -> dict[str, Any]:
     def check(value: str) -> str | None:
         if not value:
@@ -284,6 +311,31 @@ def _coordinate(limit: float) -> dict[str, Any]:
         return None if -limit <= number <= limit else f"must be between {-limit:g} and {limit:g}"
 
     return _check(check)
+
+
+@dataclass(frozen=True)
+class EnergyConfig:
+    """The energy engine: consumption, cost and carbon, which switch costs what, cheapest windows.
+
+    Meters come from HA's energy dashboard, else from sensor metadata; an entity id here overrides
+    the discovered one (grid_import/grid_export: energy totals; mains_power: the whole-home power
+    sensor; device_meters: energy totals of single devices).
+    appliances: "name:duration[:kWh per run]", e.g. dishwasher:2h, washing_machine:90m, ev_charge:4h:11kWh.
+    time_zone: for "today" and hours of the day ("" = Home Assistant's, else this computer's).
+    """
+
+    enabled: bool = True
+    grid_import: str = ""
+    grid_export: str = ""
+    mains_power: str = ""
+    device_meters: list[str] = field(default_factory=list)
+    appliances: list[str] = field(
+        default_factory=lambda: ["dishwasher:2h:1.1kWh", "washing_machine:1.5h:0.9kWh", "ev_charge:4h:11kWh"],
+        metadata=_appliances(),
+    )
+    history_days: int = field(default=30, metadata=_range(1, 366))
+    refresh_s: float = field(default=300.0, metadata=_range(10, 86400))
+    time_zone: str = ""
 
 
 WEATHER_PROVIDERS = ("open_meteo", "openweathermap", "met_no", "off")
@@ -392,6 +444,7 @@ class AppConfig:
     ui: UiConfig = field(default_factory=UiConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     data_sources: DataSourcesConfig = field(default_factory=DataSourcesConfig)
+    energy: EnergyConfig = field(default_factory=EnergyConfig)
     sports: SportsConfig = field(default_factory=SportsConfig)
     source_path: str = ""  # where it was loaded from (not a TOML key)
 
