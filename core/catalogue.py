@@ -20,8 +20,20 @@ def default_specs() -> tuple[EngineSpec[Any], ...]:
     from core.ha.simulator.spec import SPEC as SIMULATOR
     from core.influx import SPEC as INFLUX
     from core.pipeline.spec import SPEC as PIPELINE
+    from core.sports import SPEC as SPORTS
 
-    return (SIMULATOR, PIPELINE, INFLUX, HA_CLIENT, DATA_SOURCES, ENERGY, API, alerts.SPEC, metrics.SPEC)
+    return (
+        SIMULATOR,
+        PIPELINE,
+        INFLUX,
+        HA_CLIENT,
+        DATA_SOURCES,
+        ENERGY,
+        SPORTS,
+        API,
+        alerts.SPEC,
+        metrics.SPEC,
+    )
 
 
 class CatalogueError(ValueError):

@@ -390,6 +390,50 @@ class DataSourcesConfig:
     timeout_s: float = field(default=20.0, metadata=_range(1, 300))
 
 
+def _team_list() -> dict[str, Any]:
+    """Each entry is "league:team" or "league:team:spoiler_delay_s" (core.sports.teams parses it)."""
+
+    def check(value: list[str]) -> str | None:
+        from core.team_refs import TeamRefError, parse_team_ref
+
+        for entry in value:
+            try:
+                parse_team_ref(entry)
+            except TeamRefError as err:
+                return str(err)
+        return None
+
+    return _check(check)
+
+
+@dataclass(frozen=True)
+class SportsConfig:
+    """Sports from ESPN's public site API for the user's teams.
+
+    teams: "league:team[:spoiler_delay_s]", e.g. "nfl:KC", "eng.1:359:30", "college-football:333";
+    the team is an ESPN team id or abbreviation of that league (a bare abbreviation is refused:
+    WSH, PIT, ARI... exist in several leagues). spoiler_delay_s (0-120) holds webhooks back.
+    base_url: ESPN's site API root; tests and the demo point it at a local server.
+    One fetch per league serves every team in it; the cadence adapts to the games' states.
+    """
+
+    enabled: bool = True
+    teams: list[str] = field(default_factory=list, metadata=_team_list())
+    base_url: str = field(
+        default="https://site.api.espn.com/apis/site/v2/sports", metadata=_url("http", "https")
+    )
+    user_agent: str = "python-requests/2.32 HA-Ingestor/1.0"
+    live_poll_s: float = field(default=15.0, metadata=_range(1, 600))
+    pregame_poll_s: float = field(default=60.0, metadata=_range(1, 3600))
+    day_poll_s: float = field(default=300.0, metadata=_range(5, 86400))
+    idle_poll_s: float = field(default=3600.0, metadata=_range(5, 86400))
+    schedule_refresh_s: float = field(default=21600.0, metadata=_range(60, 7 * 86400))
+    timeout_s: float = field(default=10.0, metadata=_range(0.5, 120))
+    confirm_polls: int = field(default=2, metadata=_range(1, 10))
+    webhook_max_age_s: float = field(default=86400.0, metadata=_range(60, 30 * 86400))
+    webhook_timeout_s: float = field(default=10.0, metadata=_range(0.5, 120))
+
+
 @dataclass(frozen=True)
 class AppConfig:
     home_assistant: HomeAssistantConfig = field(default_factory=HomeAssistantConfig)
@@ -401,6 +445,7 @@ class AppConfig:
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     data_sources: DataSourcesConfig = field(default_factory=DataSourcesConfig)
     energy: EnergyConfig = field(default_factory=EnergyConfig)
+    sports: SportsConfig = field(default_factory=SportsConfig)
     source_path: str = ""  # where it was loaded from (not a TOML key)
 
     @property

@@ -23,6 +23,7 @@ from core.api import (
     routes_ha,
     routes_monitoring,
     routes_sources,
+    routes_sports,
 )
 from core.api.auth import authorize, bearer_token, data_key_required, key_matches
 from core.api.guards import ClientGone, HeavyGate, host_allowed, require_json
@@ -56,6 +57,7 @@ def all_routes() -> list[Route]:
         *routes_ha.routes(),
         *routes_energy.routes(),
         *routes_sources.routes(),
+        *routes_sports.routes(),
         openapi_route(),
     ]
     # Static paths first: /api/devices/reliability must win over /api/devices/{device_id}.
