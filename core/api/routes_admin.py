@@ -35,6 +35,7 @@ from core.engine import EngineStatus
 from core.health import HealthReport
 from core.logs import redact
 from core.metrics import MetricsHistory
+from core.version import version
 
 _LOGGER = logging.getLogger(__name__)
 SERVICE = "ha-ingestor"
@@ -86,6 +87,7 @@ async def get_health(ctx: RequestContext) -> JsonDict:
     return {
         "status": str(report.status),
         "service": SERVICE,
+        "version": version(),
         "timestamp": iso(report.timestamp),
         "uptime_seconds": None if started is None else max(0.0, time.time() - started),
         "dependencies": _deps(report),
@@ -196,7 +198,7 @@ def routes() -> list[Route]:
         Route(
             "GET", "/api/v1/health", get_health, Access.PUBLIC, "Overall health and dependencies", "health",
             obj({
-                "status": _HEALTH_ENUM, "service": STR, "timestamp": STR,
+                "status": _HEALTH_ENUM, "service": STR, "version": STR, "timestamp": STR,
                 "uptime_seconds": nullable(NUM), "dependencies": arr(_DEP),
             }),
         ),
