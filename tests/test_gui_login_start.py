@@ -1,0 +1,34 @@
+"""Desktop integration in the running app: the tray's "Start (in kiosk mode) when I log in" writes
+the XDG autostart entry and saves the choice in the config file; "full screen on display N"."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from app import autostart
+from app.kiosk import move_to_screen
+from tests.gui_conftest import wait_until
+
+
+async def test_login_start_from_the_tray_is_written_and_saved(
+    gui_app: Any, autostart_path: Path, tmp_path: Path
+) -> None:
+    async with gui_app(warm=False) as session:
+        session.set_login_start("kiosk")
+        await wait_until(lambda: autostart.current(autostart_path) is autostart.LoginStart.KIOSK)
+        await wait_until(lambda: (tmp_path / "config.toml").exists())
+        saved = tomllib.loads((tmp_path / "config.toml").read_text())["ui"]
+        assert saved["autostart_kiosk"] is True and not saved.get("autostart", False)
+        assert session.config.ui.autostart_kiosk
+
+        session.set_login_start("off")
+        await wait_until(lambda: not autostart_path.exists())
+        await wait_until(lambda: not session.config.ui.autostart_kiosk)
+
+
+async def test_full_screen_on_a_display_that_exists(gui_app: Any) -> None:
+    async with gui_app(warm=False) as session:
+        assert move_to_screen(session.window, 0)
+        assert not move_to_screen(session.window, 7)  # no eighth display: the window stays put
