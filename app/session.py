@@ -19,6 +19,7 @@ from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QApplication
 
 from app import autostart, theme
+from app.about import show_about
 from app.autostart import LoginStart
 from app.bridge import Bridge
 from app.controller import Controller
@@ -92,6 +93,7 @@ class GuiSession(QObject):
         self.notifier.kiosk_requested.connect(lambda: self.kiosk.set_enabled(True))
         self.notifier.quit_requested.connect(self.window.close)
         self.notifier.login_start_requested.connect(self.set_login_start)
+        self.notifier.about_requested.connect(lambda: show_about(self.window, self.config))
         self.controller.config_applied.connect(self._on_config_applied)
 
     @property

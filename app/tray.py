@@ -54,6 +54,7 @@ class NotificationGate:
 class Notifier(QObject):
     open_requested = Signal()
     kiosk_requested = Signal()
+    about_requested = Signal()
     quit_requested = Signal()
     login_start_requested = Signal(str)  # an autostart.LoginStart value, chosen in the tray menu
 
@@ -125,6 +126,9 @@ class Notifier(QObject):
             menu.addAction(action)
             self.login_actions[choice] = action
         menu.addSeparator()
+        about_action = QAction("About HA Ingestor", menu)
+        about_action.triggered.connect(self.about_requested.emit)
+        menu.addAction(about_action)
         quit_action = QAction("Quit", menu)
         quit_action.triggered.connect(self.quit_requested.emit)
         menu.addAction(quit_action)

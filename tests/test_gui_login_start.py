@@ -7,6 +7,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtWidgets import QMessageBox
+
 from app import autostart
 from app.kiosk import move_to_screen
 from tests.gui_conftest import wait_until
@@ -32,3 +34,18 @@ async def test_full_screen_on_a_display_that_exists(gui_app: Any) -> None:
     async with gui_app(warm=False) as session:
         assert move_to_screen(session.window, 0)
         assert not move_to_screen(session.window, 7)  # no eighth display: the window stays put
+
+
+async def test_the_about_box_shows_the_version_and_where_the_data_is(gui_app: Any) -> None:
+    from app.about import TITLE
+    from core.version import version
+
+    async with gui_app(warm=False) as session:
+        config_tab = session.window.show_tab("configuration")
+        config_tab.buttons["about"].click()
+        box = session.window.findChild(QMessageBox, "about") or config_tab.findChild(QMessageBox, "about")
+        assert box is not None and box.windowTitle() == TITLE
+        text = box.text()
+        assert f"HA Ingestor {version()}" in text
+        assert str(session.config.storage.resolved_data_dir()) in text
+        box.close()
