@@ -32,6 +32,7 @@ class Bridge(QObject):
     alert = Signal(object)
     metrics = Signal(object)  # MetricsSample, once a second
     health_changed = Signal(object)  # HealthReport, when its status or reasons change
+    topic_event = Signal(str, object)  # (topic, payload) for topics a tab asked for with watch()
 
     def __init__(
         self, bus: Bus, health: Callable[[], Any] | None = None, parent: QObject | None = None
@@ -47,6 +48,7 @@ class Bridge(QObject):
         self.last_health: Any = None
         self._flush_timer = ui.timer(self, FLUSH_MS, self.flush, single_shot=True)
         self._last_flush = 0.0  # monotonic start of the last flush
+        self._watched: set[str] = set()
 
     def attach(self) -> None:
         direct = {
@@ -64,10 +66,21 @@ class Bridge(QObject):
         self._unsubscribe.append(self._bus.subscribe(Topic.EVENTS_STORED, self._on_events))
         self._unsubscribe.append(self._bus.subscribe(Topic.LOG, self._on_log))
 
+    def watch(self, topic: str) -> None:
+        """Relay an engine's own bus topic (low-rate: game events, source updates) as `topic_event`.
+        New engines need no new signal here: their tab watches the topic its engine publishes."""
+        if topic in self._watched:
+            return
+        self._watched.add(topic)
+        self._unsubscribe.append(
+            self._bus.subscribe(topic, lambda payload: self.topic_event.emit(topic, payload))
+        )
+
     def detach(self) -> None:
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
+        self._watched.clear()
         self._flush_timer.stop()
 
     def refresh_health(self) -> Any:

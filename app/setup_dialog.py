@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import conn_test
+from app import connection_check
 from app.controller import Controller
 from app.widgets import ui
 from app.widgets.cards import Card
@@ -161,7 +161,7 @@ class SetupDialog(QDialog):
         url, token = self.url.text().strip(), self.token.text().strip()
         verify_ssl, ca_cert = self.tls_values() if self.uses_tls() else (True, "")
         self.controller.submit(
-            conn_test.check_home_assistant(url, token, verify_ssl, ca_cert),
+            connection_check.check_home_assistant(url, token, verify_ssl, ca_cert),
             self._on_tested,
             lambda err: self._on_tested(f"failed: {err}"),
         )

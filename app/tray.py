@@ -93,7 +93,7 @@ class Notifier(QObject):
             )
 
     def on_alert(self, alert: Any) -> None:
-        """A core.alert_store.Alert: notify once when it is raised (not on updates, ack or resolve)."""
+        """A core.alerts.store.Alert: notify once when it is raised (not on updates, ack or resolve)."""
         if alert.state != "active" or alert.id in self._alerted:
             return
         self._alerted.add(alert.id)

@@ -36,6 +36,7 @@ from store_queries import build
 
 from core.api.server import ApiServer
 from core.config import ApiConfig, AppConfig, StorageConfig
+from core.deps import Deps
 from core.runtime import Runtime
 from core.store import EventStore
 from core.store.codec import datetime_to_us
@@ -181,9 +182,9 @@ async def main(args: argparse.Namespace) -> None:
     store = await open_store(args.dir, args.n)
     config = AppConfig(api=ApiConfig(port=0), storage=StorageConfig(data_dir=str(args.dir)),
                        source_path=str(args.dir / "config.toml"))  # fmt: skip
-    runtime = Runtime(config)
-    runtime.store = store
-    server = ApiServer(runtime)
+    runtime = Runtime(config, specs=())  # not started: it only answers the Admin routes' questions
+    deps = Deps(runtime.bus, store, runtime.registry, runtime.metrics_history, args.dir, runtime)
+    server = ApiServer(deps)
     await server.start()
     try:
         end = await store.queries.last_time_fired()

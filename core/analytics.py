@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from core.api.queries_extra import (
+from core.store.codec import datetime_to_us
+from core.store.decode import Lookups
+from core.store.query_analytics import (
     EntityCount,
     GroupKey,
     area_hour_counts,
@@ -24,8 +26,6 @@ from core.api.queries_extra import (
     run_read,
     window_groups,
 )
-from core.store.codec import datetime_to_us
-from core.store.decode import Lookups
 from core.store.query_types import BucketStat, CountRow
 
 HOUR = 3600
@@ -87,7 +87,7 @@ async def entity_activity(
 ) -> list[EntityCount]:
     """The busiest entities in [start, end): events, state changes, last event."""
     a, b = datetime_to_us(start), datetime_to_us(end)
-    rows = await run_read(store, lambda c, lookups: entity_counts(c, lookups, a, b, domain, area_id))
+    rows = await run_read(store.queries, lambda c, lookups: entity_counts(c, lookups, a, b, domain, area_id))
     return rows[:limit]
 
 
@@ -130,7 +130,7 @@ async def event_stats(store: Any, start: datetime, end: datetime, *, top: int = 
         ensure_lookups(conn, lookups, groups)
         return _summarize(groups, lookups, start, end, top)
 
-    result: EventStats = await run_read(store, read)
+    result: EventStats = await run_read(store.queries, read)
     return result
 
 
@@ -168,7 +168,7 @@ async def timeline(
         raise ValueError(f"bucket_s must be a positive multiple of 300, got {bucket_s}")
     a, b = datetime_to_us(start) // 1_000_000, -(-datetime_to_us(end) // 1_000_000)
     result: list[BucketStat] = await run_read(
-        store, lambda c, _l: bucket_stats(c, a, b, bucket_s, entity_id, domain, area_id)
+        store.queries, lambda c, _l: bucket_stats(c, a, b, bucket_s, entity_id, domain, area_id)
     )
     return result
 
@@ -183,7 +183,7 @@ async def area_activity(store: Any, start: datetime, end: datetime) -> AreaActiv
     """Heatmap data: events per area per hour over [start, end) (widened to whole hours)."""
     a, b = hour_range(start, end)
     rows, areas = await asyncio.gather(
-        run_read(store, lambda c, _l: area_hour_counts(c, a, b)),
+        run_read(store.queries, lambda c, _l: area_hour_counts(c, a, b)),
         store.queries.areas(),
     )
     hours = list(range(a, b, HOUR))

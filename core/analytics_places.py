@@ -12,7 +12,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from core.analytics import NO_AREA, hour_range
-from core.api.queries_extra import place_hour_counts, place_totals, run_read
+from core.store.query_analytics import place_hour_counts, place_totals, run_read
 
 BUSIEST = 3
 
@@ -54,8 +54,8 @@ async def _places(
     store: Any, column: str, a: int, b: int, tz: tzinfo
 ) -> list[tuple[Any, int, int, list[int]]]:
     totals, hourly = await asyncio.gather(
-        run_read(store, lambda c, _l: place_totals(c, a, b, column)),
-        run_read(store, lambda c, _l: place_hour_counts(c, a, b, column)),
+        run_read(store.queries, lambda c, _l: place_totals(c, a, b, column)),
+        run_read(store.queries, lambda c, _l: place_hour_counts(c, a, b, column)),
     )
     by_hour = _hour_of_day(hourly, tz)
     return [(key, n, active, by_hour.get(key, [0] * 24)) for key, n, active in totals]

@@ -60,7 +60,7 @@ def _pem_file() -> dict[str, Any]:
     def check(value: str) -> str | None:
         if not value:
             return None
-        from core.ha.tls import CertificateFileError, trusting_only
+        from core.tls import CertificateFileError, trusting_only
 
         try:
             trusting_only(value)
@@ -212,7 +212,8 @@ class AppConfig:
         return replace(self, home_assistant=replace(self.home_assistant, url="", token=""))
 
 
-SECTIONS = ("home_assistant", "storage", "simulator", "influxdb", "api", "ui", "logging")
+# Every table of the TOML file: one typed field of AppConfig each (a new engine's section is one field).
+SECTIONS = tuple(f.name for f in fields(AppConfig) if f.name != "source_path")
 ENV_OVERRIDES = {
     "HA_URL": ("home_assistant", "url"),
     "HA_TOKEN": ("home_assistant", "token"),

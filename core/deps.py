@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from core.bus import Bus
 from core.engine import Engine, EngineSpec, EngineStatus
-from core.metrics import MetricsHistory
+from core.metrics import MetricsHistory, MetricsSample
 
 if TYPE_CHECKING:
     from core.config import AppConfig
@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from core.store import EventStore
 
 E = TypeVar("E", bound=Engine)
+
+
+class RestartInProgress(RuntimeError):
+    """A restart of this engine (or of one it depends on) is already running."""
 
 
 class EngineControl(Protocol):
@@ -50,6 +54,8 @@ class EngineControl(Protocol):
     def connection_info(self) -> ConnectionInfo | None: ...
 
     def pipeline_stats(self) -> PipelineStats | None: ...
+
+    def sample_metrics(self) -> MetricsSample: ...
 
 
 @dataclass(frozen=True, slots=True)

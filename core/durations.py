@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from core.api.queries_extra import duration_rows, run_read
 from core.store.codec import datetime_to_us, us_to_datetime
+from core.store.query_analytics import duration_rows, run_read
 
 ROW_CAP = 500_000
 MIN_SAMPLES_FOR_OUTLIERS = 20  # below this, p1/p99 are just min/max: nothing is "unusual"
@@ -101,7 +101,7 @@ async def duration_analytics(
         rows = duration_rows(conn, a, b, entity_id, domain, ROW_CAP)
         return DurationAnalytics(start, end, len(rows) >= ROW_CAP, summarize(rows, limit))
 
-    return await run_read(store, read)
+    return await run_read(store.queries, read)
 
 
 def summarize(rows: list[Any], limit: int) -> list[EntityDurations]:

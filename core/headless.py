@@ -9,13 +9,14 @@ from typing import TextIO
 
 from core.bus import Topic
 from core.config import AppConfig
-from core.logs import register_config_secrets, setup_logging, shutdown_logging
+from core.ha.spec import SPEC as HA_CLIENT
+from core.logs import setup_logging, shutdown_logging
 from core.metrics import MetricsSample
 from core.runtime import Runtime, run_for
 
 
 def status_line(runtime: Runtime, sample: MetricsSample) -> str:
-    ha = runtime.engine_status("ha_client")
+    ha = runtime.engine_status(HA_CLIENT.name)
     health = runtime.health().status
     latency = f"{sample.latency_p99_ms:.0f} ms" if sample.latency_p99_ms is not None else "-"
     outbox = f" | influx outbox {sample.outbox_depth}" if sample.outbox_depth is not None else ""
@@ -34,8 +35,7 @@ async def run_headless_async(
     install_signals: Callable[[asyncio.Event], None] | None = None,
     out: TextIO = sys.stdout,
 ) -> int:
-    register_config_secrets(config)
-    runtime = Runtime(config)
+    runtime = Runtime(config)  # registers the config's secrets for redaction
     setup_logging(config.logging, runtime.bus)
     stop = asyncio.Event()
     if install_signals is not None:

@@ -7,8 +7,9 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
-from core.engine import EngineState, EngineStatus
+from core.engine import EngineSpec, EngineState, EngineStatus
 
 
 class Health(StrEnum):
@@ -30,32 +31,40 @@ class HealthReport:
     reasons: tuple[str, ...]
     dependencies: tuple[DependencyHealth, ...]
     timestamp: float = field(default_factory=time.time)
+    engines: tuple[tuple[str, Health], ...] = ()  # each engine's own health, in status order
+
+    def engine(self, name: str) -> Health | None:
+        return next((h for n, h in self.engines if n == name), None)
 
     @property
     def summary(self) -> str:
         return "; ".join(self.reasons) if self.reasons else "all engines running"
 
 
-# Engines whose failure stops data from being ingested or stored: unhealthy, not just degraded.
-CRITICAL = frozenset({"ha_client", "pipeline", "sqlite"})
-# Which engine answers for which user-facing dependency.
-DEPENDENCY_ENGINES = {"home_assistant": "ha_client", "sqlite": "sqlite", "influxdb": "influxdb"}
+# The SQLite store is not an engine (it is opened before them), but losing it stops storage.
+STORE = "sqlite"
 
 
-def engine_health(status: EngineStatus) -> Health:
+def engine_health(status: EngineStatus, critical: bool) -> Health:
     if status.state in (EngineState.RUNNING, EngineState.DISABLED):
         return Health.HEALTHY
-    if status.state == EngineState.FAILED and status.name in CRITICAL:
+    if status.state == EngineState.FAILED and critical:
         return Health.UNHEALTHY
     return Health.DEGRADED
 
 
-def derive_health(statuses: Iterable[EngineStatus]) -> HealthReport:
+def derive_health(statuses: Iterable[EngineStatus], specs: Iterable[EngineSpec[Any]]) -> HealthReport:
+    """Worst of every engine's health; critical engines (and the store) failing make it unhealthy.
+    Dependencies are the store and every engine whose spec names the dependency it answers for."""
+    specs = tuple(specs)
+    critical = {s.name for s in specs if s.critical} | {STORE}
     by_name = {s.name: s for s in statuses}
     reasons: list[str] = []
     worst = Health.HEALTHY
+    each: list[tuple[str, Health]] = []
     for status in by_name.values():
-        health = engine_health(status)
+        health = engine_health(status, status.name in critical)
+        each.append((status.name, health))
         if health is Health.HEALTHY:
             continue
         reasons.append(
@@ -63,14 +72,16 @@ def derive_health(statuses: Iterable[EngineStatus]) -> HealthReport:
         )
         if health is Health.UNHEALTHY or worst is Health.HEALTHY:
             worst = health
+    answers = [(s.dependency, s.name) for s in specs if s.dependency and s.critical]
+    answers.append((STORE, STORE))
+    answers += [(s.dependency, s.name) for s in specs if s.dependency and not s.critical]
     deps = []
-    for dep, engine in DEPENDENCY_ENGINES.items():
+    for dep, engine in answers:
         found = by_name.get(engine)
         if found is not None:
-            deps.append(DependencyHealth(dep, engine_health(found), _dependency_detail(found)))
-    extra = [s for n, s in by_name.items() if n.startswith("source:") or n == "sports"]
-    deps.extend(DependencyHealth(s.name, engine_health(s), _dependency_detail(s)) for s in extra)
-    return HealthReport(worst, tuple(reasons), tuple(deps))
+            health = engine_health(found, engine in critical)
+            deps.append(DependencyHealth(dep, health, _dependency_detail(found)))
+    return HealthReport(worst, tuple(reasons), tuple(deps), engines=tuple(each))
 
 
 def _dependency_detail(status: EngineStatus) -> str:

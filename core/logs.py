@@ -39,19 +39,11 @@ MIN_SECRET_LEN = 4
 
 correlation_id_var: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 
-# Logger name prefix -> engine name shown in the Logs tab (longest prefix wins).
+# Logger name prefix -> engine name shown in the Logs tab (longest prefix wins). Engines add their own
+# from their spec (`EngineSpec.logger`, registered by the runtime); these are the parts that are not engines.
 ENGINE_BY_LOGGER: dict[str, str] = {
-    "core.ha.simulator": "simulator",
-    "core.ha": "ha_client",
-    "core.pipeline": "pipeline",
     "core.store": "sqlite",
-    "core.influx": "influxdb",
-    "core.api": "api",
-    "core.alerts": "alerts",
-    "core.alert_rules": "alerts",
-    "core.alert_store": "alerts",
     "core.runtime": "runtime",
-    "core.metrics": "metrics",
     "app": "gui",
     "aiohttp": "api",
 }
@@ -188,6 +180,11 @@ class LogEntry:
             "fields": self.fields,
             "logger": self.logger,
         }
+
+
+def register_engine_logger(prefix: str, engine: str) -> None:
+    """Records of loggers under `prefix` belong to `engine` in the Logs tab and /api/v1/logs."""
+    ENGINE_BY_LOGGER[prefix] = engine
 
 
 def engine_for_logger(name: str) -> str:

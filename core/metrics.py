@@ -11,9 +11,13 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
 from core.bus import Bus, Topic
-from core.engine import EngineState, EngineStatus
+from core.engine import EngineRole, EngineSpec, EngineState, EngineStatus
+
+if TYPE_CHECKING:
+    from core.deps import Deps
 
 HISTORY_SECONDS = 3600
 
@@ -130,3 +134,16 @@ class MetricsSampler:
             next_at += self._interval
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
             self.sample_now()
+
+
+async def _build(deps: Deps) -> MetricsSampler:
+    return MetricsSampler(deps.control.sample_metrics, deps.bus, deps.metrics_history)
+
+
+SPEC: EngineSpec[MetricsSampler] = EngineSpec(
+    name="metrics",
+    build=_build,
+    label="Metrics",
+    role=EngineRole.SERVICE,
+    logger="core.metrics",
+)

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.analytics import hour_range
-from core.api.queries_extra import DeviceEntityStats, device_entity_stats, run_read
 from core.store.codec import datetime_to_us, us_to_datetime
+from core.store.query_analytics import DeviceEntityStats, device_entity_stats, run_read
 
 DAY_S = 86_400.0
 UNAVAILABLE = "unavailable"
@@ -75,7 +75,7 @@ async def device_reliability(
     now = end or datetime.now(UTC)
     a, b = hour_range(start, now)
     rows, devices = await asyncio.gather(
-        run_read(store, lambda c, _l: device_entity_stats(c, a, b)), store.queries.devices()
+        run_read(store.queries, lambda c, _l: device_entity_stats(c, a, b)), store.queries.devices()
     )
     by_device: dict[str, list[DeviceEntityStats]] = {}
     for row in rows:

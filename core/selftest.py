@@ -27,10 +27,12 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
+from core.api.engine_spec import SPEC as API
 from core.config import AppConfig, SimulatorConfig
 from core.engine import EngineState
+from core.ha.spec import SPEC as HA_CLIENT
 from core.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -118,9 +120,9 @@ async def run_selftest(
 
 
 def gui_prerequisite_problems(font_dirs: Sequence[Path] | None = None) -> list[str]:
-    """What a PyInstaller bundle needs from the system and does not carry (docs/stack-notes
-    section 6): libGL and libEGL (else Qt fails to import) and fonts (else every glyph is a box
-    while the app still exits 0). Checked without Qt, so it is a warning, never a failure."""
+    """What a PyInstaller bundle needs from the system and does not carry: libGL and libEGL (else
+    Qt fails to import) and fonts (else every glyph is a box while the app still exits 0; see
+    docs/stack-notes.md §5). Checked without Qt, so it is a warning, never a failure."""
     import ctypes.util
 
     problems = [f"lib{lib} not found" for lib in ("GL", "EGL") if ctypes.util.find_library(lib) is None]
@@ -179,12 +181,16 @@ async def _wait_for_events(runtime: Runtime, deadline: float) -> int:
     """Poll until the pipeline committed events and the store can read the newest one back."""
     stored = 0
     while True:
-        pipeline: Any = runtime.pipeline
-        stored = int(pipeline.stats.stored) if pipeline is not None else 0
-        if stored > 0 and await runtime.store.queries.last_time_fired() is not None:
+        stats = runtime.pipeline_stats()
+        stored = stats.stored if stats is not None else 0
+        if (
+            stored > 0
+            and runtime.store is not None
+            and await runtime.store.queries.last_time_fired() is not None
+        ):
             return stored
         if time.monotonic() >= deadline:
-            ha = runtime.engine_status("ha_client")
+            ha = runtime.engine_status(HA_CLIENT.name)
             why = f"no events stored after the deadline (stored={stored}, HA client {ha.state}"
             why += f": {ha.last_error})" if ha.last_error else f", {ha.detail or 'no detail'})"
             raise SelftestError("store", why)
@@ -194,7 +200,7 @@ async def _wait_for_events(runtime: Runtime, deadline: float) -> int:
 async def _get_health(runtime: Runtime) -> int:
     import aiohttp
 
-    api: Any = runtime.engines.get("api")
+    api = runtime.engine(API)
     if api is None:
         raise SelftestError("api", "the REST API engine is not running")
     url = f"{api.base_url}/health"

@@ -18,10 +18,12 @@ from typing import Any, TypeVar
 
 import requests
 
+from core.api import SPEC as API
 from core.api.server import ApiServer
 from core.bus import Bus, Topic
 from core.config import ApiConfig, AppConfig, LoggingConfig, SimulatorConfig, StorageConfig
 from core.logs import setup_logging, shutdown_logging
+from core.pipeline import SPEC as PIPELINE
 from core.runtime import Runtime
 
 T = TypeVar("T")
@@ -104,7 +106,7 @@ class LiveRuntime:
 
     @property
     def api(self) -> ApiServer:
-        engine = self.runtime.engines["api"]
+        engine = self.runtime.engine(API)
         assert isinstance(engine, ApiServer)
         return engine
 
@@ -132,8 +134,8 @@ class LiveRuntime:
         return self.session.post(self.base_url + path, json=json, headers=_auth(key), timeout=30, **kw)
 
     def stored(self) -> int:
-        stats = getattr(self.runtime.engines.get("pipeline"), "stats", None)
-        return int(getattr(stats, "stored", 0))
+        stats = self.runtime.pipeline_stats()
+        return stats.stored if stats is not None else 0
 
     def wait_until(self, condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
         """Poll until `condition` holds (a readiness wait, never a timing assertion)."""
@@ -148,8 +150,9 @@ class LiveRuntime:
 
     def flush(self) -> None:
         """Commit whatever the pipeline holds, so the store answers for everything received so far."""
-        pipeline = self.runtime.engines["pipeline"]
-        self.call(pipeline.flush())  # type: ignore[attr-defined]
+        pipeline = self.runtime.engine(PIPELINE)
+        assert pipeline is not None
+        self.call(pipeline.flush())
 
 
 def _auth(key: str | None) -> dict[str, str]:

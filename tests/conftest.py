@@ -28,7 +28,7 @@ def _is_gui_test(item: pytest.Item) -> bool:
 def pytest_asyncio_loop_factories(
     config: pytest.Config, item: pytest.Item
 ) -> Mapping[str, Callable[[], Any]]:
-    """GUI tests run their coroutines ON the qasync loop (stack-notes pattern A): Qt timers and
+    """GUI tests run their coroutines ON the qasync loop (docs/stack-notes.md §3, pattern A): Qt timers and
     signals keep working while a test awaits. Engine tests use plain asyncio: no Qt needed."""
     if not _is_gui_test(item):
         return {"asyncio": asyncio.new_event_loop}

@@ -1,7 +1,8 @@
 """Fixtures for the GUI tests (tests/test_gui*.py), registered from conftest.py's pytest_plugins.
 
-Async GUI tests run on the qasync loop (conftest's loop-factory hook, stack-notes pattern A): never
-call qtbot.waitSignal / qtbot.wait inside them; await `wait_signal` or `wait_until` instead.
+Async GUI tests run on the qasync loop (conftest's loop-factory hook, docs/stack-notes.md §3,
+pattern A): never call qtbot.waitSignal / qtbot.wait inside them; await `wait_signal` or
+`wait_until` instead.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def autostart_path(tmp_path: Path) -> Path:
 
 @asynccontextmanager
 async def running_session(
-    qapp: Any, config: AppConfig, autostart_path: Path, *, warm: bool = True
+    qapp: Any, config: AppConfig, autostart_path: Path, *, warm: bool = True, runtime: Any = None
 ) -> AsyncIterator[Any]:
     """A started GuiSession (window + simulator-backed runtime), stopped and disposed on exit; with
     `warm`, entered once the demo home is connected and events are being stored.
@@ -94,7 +95,9 @@ async def running_session(
     """
     from app.session import GuiSession
 
-    session = GuiSession(qapp, config, autostart_path=autostart_path, use_tray=False, notify_grace_s=0)
+    session = GuiSession(
+        qapp, config, runtime=runtime, autostart_path=autostart_path, use_tray=False, notify_grace_s=0
+    )
     session.window.resize(1280, 800)
     try:
         await session.start()

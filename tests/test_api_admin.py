@@ -6,8 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from core.alert_rules import AlertThresholds
+from core.alerts import SPEC as ALERTS
 from core.alerts import AlertEngine
+from core.alerts.rules import AlertThresholds
+from core.api import SPEC as API
 from core.metrics import MetricsHistory
 from core.version import version
 from tests.api_live import LiveRuntime, start_live
@@ -24,7 +26,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveRuntime]:
 
 
 def alerts_engine(live: LiveRuntime) -> AlertEngine:
-    engine = live.runtime.engines["alerts"]
+    engine = live.runtime.engine(ALERTS)
     assert isinstance(engine, AlertEngine)
     return engine
 
@@ -68,7 +70,7 @@ def test_restart_an_engine_and_an_unknown_one(live: LiveRuntime) -> None:
         "scheduled": False,
         "state": "running",
     }
-    assert live.runtime.engines["alerts"] is not before
+    assert live.runtime.engine(ALERTS) is not before
     assert live.post("/api/v1/services/warp_drive/restart", live.admin_key).status_code == 404
 
 
@@ -76,9 +78,7 @@ def test_the_api_can_restart_itself(live: LiveRuntime) -> None:
     old = live.api
     body = live.post("/api/v1/services/api/restart", live.admin_key).json()
     assert body["scheduled"] is True
-    live.wait_until(
-        lambda: live.runtime.engines.get("api") not in (None, old) and live.api.port, "the new API"
-    )
+    live.wait_until(lambda: live.runtime.engine(API) not in (None, old) and live.api.port, "the new API")
     assert live.get("/health").status_code == 200
 
 

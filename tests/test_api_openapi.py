@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -11,20 +12,15 @@ import pytest
 from core.api.openapi import build_openapi, openapi_path
 from core.api.server import ApiServer, all_routes
 from core.api.spec import Access
-from core.config import ApiConfig, AppConfig, StorageConfig
-from core.runtime import Runtime
+from tests.runtime_harness import running_runtime
 
 METHODS = {"get", "post", "put", "patch", "delete"}
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> ApiServer:
-    config = AppConfig(
-        api=ApiConfig(port=0),
-        storage=StorageConfig(data_dir=str(tmp_path)),
-        source_path=str(tmp_path / "c.toml"),
-    )
-    return ApiServer(Runtime(config))
+async def server(tmp_path: Path) -> AsyncIterator[ApiServer]:
+    async with running_runtime(tmp_path, specs=()) as runtime:  # the store only: no engine needed
+        yield ApiServer(runtime.deps)
 
 
 def registered(server: ApiServer) -> set[tuple[str, str]]:
@@ -44,7 +40,7 @@ def documented(doc: dict[str, Any]) -> set[tuple[str, str]]:
     return {(m, p) for p, ops in doc["paths"].items() for m in ops if m in METHODS}
 
 
-def test_every_registered_route_is_documented_and_nothing_else(server: ApiServer) -> None:
+async def test_every_registered_route_is_documented_and_nothing_else(server: ApiServer) -> None:
     doc = build_openapi(server.routes)
     assert registered(server) == documented(doc)
     assert len(documented(doc)) >= 30

@@ -1,7 +1,7 @@
 """The GUI on a real, simulator-backed runtime (demo home at ~50 events/s): every tab shows what the
 runtime and the store really hold, and the window's actions reach the runtime.
 
-Async tests run on the qasync loop (stack-notes pattern A): they await futures, never qtbot.wait.
+Async tests run on the qasync loop (docs/stack-notes.md §3, pattern A): they await futures, never qtbot.wait.
 """
 
 from __future__ import annotations
@@ -18,8 +18,12 @@ import pytest
 from app import fmt, theme
 from app.models.rows_model import ROW_ROLE
 from app.tabs.dependencies_tab import build_flow
-from core.alert_rules import AlertThresholds
+from core.alerts import SPEC as ALERTS
+from core.alerts.rules import AlertThresholds
+from core.api import SPEC as API
+from core.ha import SPEC as HA_CLIENT
 from core.logs import correlation_scope
+from core.pipeline import SPEC as PIPELINE
 from tests.gui_conftest import wait_until
 
 pytestmark = pytest.mark.gui
@@ -28,7 +32,7 @@ pytestmark = pytest.mark.gui
 async def quiet_store(rt: Any) -> None:
     """Pause the demo home and wait until nothing more arrives (messages in flight included)."""
     rt.simulator.pause()
-    pipeline = rt.engines["pipeline"]
+    pipeline = rt.engine(PIPELINE)
     last = -1
     while pipeline.stats.stored != last:
         last = pipeline.stats.stored
@@ -51,7 +55,7 @@ async def test_overview_services_and_dependencies_show_the_runtime(gui_app: Any)
         assert overview.tiles["latency"].value.text() == fmt.ms(sample.latency_p99_ms)
         assert overview.tiles["today"].value.text() == fmt.number(overview.today)
         assert overview.health.status.text().lower() == str(rt.health().status)
-        info = rt.engines["ha_client"].connection_info
+        info = rt.engine(HA_CLIENT).connection_info
         assert overview.ha.values["version"].text() == info.ha_version
         assert overview.ha.values["entities"].text() == fmt.number(info.entity_count)
         assert fmt.size(overview.size_bytes) in overview.storage.values["SQLite"].text()
@@ -68,13 +72,15 @@ async def test_overview_services_and_dependencies_show_the_runtime(gui_app: Any)
         assert not services.cards["sqlite"].restart.isVisibleTo(
             services
         )  # not an engine the runtime restarts
-        old_api = rt.engines["api"]
+        old_api = rt.engine(API)
         services.cards["api"].restart.click()
         await wait_until(lambda: "restarted" in services.cards["api"].result.text())
-        assert rt.engines["api"] is not old_api and rt.engine_status("api").state == "running"
+        assert rt.engine(API) is not old_api and rt.engine_status("api").state == "running"
 
         flow = build_flow(rt)
         assert flow.node("client").state == "running" and flow.node("influx").state == "disabled"
+        # HA's node and the client's card read one state mapping (core.ha.info), so they never disagree
+        assert flow.node("ha").state == str(rt.engine_status("ha_client").state)
         latest = rt.metrics_history.latest()
         assert flow.edge("pipeline", "sqlite").label == f"{fmt.rate(latest.events_per_s, '')} ev/s"
         assert flow.edge("sqlite", "outbox").label == "off"
@@ -203,7 +209,7 @@ async def test_configuration_applies_only_the_concerned_engine_and_saves(gui_app
         await wait_until(lambda: "applied" in tab.status.text(), timeout=15)
         assert "restarted: api" in tab.status.text()
         assert rt.config.api.api_key == "a-new-api-key"
-        assert rt.engines["api"] is not before["api"]
+        assert rt.engine(API) is not before["api"]
         assert all(rt.engines[n] is before[n] for n in before if n != "api")
         saved = tomllib.loads(await asyncio.to_thread(Path(rt.config.source_path).read_text))
         assert saved["api"]["api_key"] == "a-new-api-key"
@@ -257,7 +263,7 @@ async def test_ha_disconnect_reaches_status_bar_and_alerts(gui_app: Any) -> None
         assert session.window.health.label.text().startswith(str(session.bridge.last_health.status))
         await wait_until(lambda: "Health:" in session.window.notice.text(), timeout=5)
 
-        engine = rt.engines["alerts"]
+        engine = rt.engine(ALERTS)
         engine.thresholds = AlertThresholds(ha_disconnected_s=0)
         await engine.evaluate()
         alerts = current(session, "alerts")

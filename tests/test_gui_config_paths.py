@@ -1,6 +1,6 @@
 """Path keys in the Configuration tab have a Browse… button; the choice is validated by core on Apply.
 
-Async tests run on the qasync loop (stack-notes pattern A): the file dialog is non-modal (open()),
+Async tests run on the qasync loop (docs/stack-notes.md §3, pattern A): the file dialog is non-modal (open()),
 so clicking Browse returns at once and the test drives the dialog like a user would.
 """
 

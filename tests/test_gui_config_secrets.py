@@ -1,7 +1,7 @@
 """Secrets in the Configuration tab (demo-home runtime): never shown, kept when untouched, replaced
 when typed, removed by Clear (runtime and saved file), with an undo.
 
-Async tests run on the qasync loop (stack-notes pattern A): they await futures, never qtbot.wait.
+Async tests run on the qasync loop (docs/stack-notes.md §3, pattern A): they await futures, never qtbot.wait.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.gui
 async def running_simulator() -> AsyncIterator[Simulator]:
     """Inside the test body, not an async fixture: qasync's run_until_complete ends with one more
     processEvents() outside the loop, so a fixture's background tasks (the simulator's generator)
-    can be stepped with no running loop between the test and its teardown (stack-notes, pattern A)."""
+    can be stepped with no running loop between the test and its teardown (docs/stack-notes.md §3)."""
     sim = Simulator(SimulatorConfig(port=0, rate=5, token="right-token"))
     await sim.start()
     try:

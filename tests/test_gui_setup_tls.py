@@ -28,7 +28,7 @@ from app.setup_dialog import SetupDialog
 from core.config import AppConfig, ConfigError, load_config
 from core.ha.simulator import Simulator, SimulatorConfig
 from core.ha.simulator.__main__ import main as simulator_main
-from core.ha.tls import trusting_only
+from core.tls import trusting_only
 from tests.gui_conftest import wait_until
 from tests.tls_certs import KeyPair, make_ca, make_server_cert
 

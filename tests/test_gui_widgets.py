@@ -280,12 +280,33 @@ def test_fmt_never_invents_a_number() -> None:
 
 
 def test_setup_needed_only_on_first_run(tmp_path: Path) -> None:
-    from types import SimpleNamespace
-
     from app.setup_dialog import needs_setup
+    from main import build_parser
+
+    def args(*argv: str) -> object:  # the command line as the entry point parses it
+        return build_parser().parse_args(list(argv))
 
     fresh = AppConfig()
-    assert needs_setup(fresh, SimpleNamespace(demo=False, screenshots=None))
-    assert not needs_setup(fresh, SimpleNamespace(demo=True, screenshots=None))
-    assert not needs_setup(replace(fresh, ui=UiConfig(setup_done=True)), SimpleNamespace())
+    assert needs_setup(fresh, args())
+    assert not needs_setup(fresh, args("--demo"))
+    assert not needs_setup(fresh, args("--screenshots", str(tmp_path)))
+    assert not needs_setup(replace(fresh, ui=UiConfig(setup_done=True)), args())
     assert not needs_setup(replace(fresh, home_assistant=HomeAssistantConfig(url="http://h:8123")), None)
+
+
+def test_bridge_relays_a_watched_engine_topic_once(qapp: Any) -> None:
+    from app.bridge import Bridge
+    from core.bus import Bus
+
+    bus = Bus()
+    bridge = Bridge(bus)
+    got: list[tuple[str, Any]] = []
+    bridge.topic_event.connect(lambda topic, payload: got.append((topic, payload)))
+    bus.publish("sports.event", "ignored: nobody watches yet")
+    bridge.watch("sports.event")
+    bridge.watch("sports.event")  # a second tab watching the same topic adds no second relay
+    bus.publish("sports.event", {"type": "score_changed"})
+    assert got == [("sports.event", {"type": "score_changed"})]
+    bridge.detach()
+    bus.publish("sports.event", "after detach")
+    assert len(got) == 1

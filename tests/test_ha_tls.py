@@ -15,13 +15,13 @@ from typing import Any
 
 import pytest
 
-from app.conn_test import CheckFailed, check_ha_form
+from app.connection_check import CheckFailed, check_ha_form
 from core.config import AppConfig, ConfigError, load_config
 from core.ha.client import ConnState, HAClient
 from core.ha.simulator import SimulatorConfig
-from core.ha.tls import ssl_context
 from core.models import EventSource
 from core.store.codec import SOURCE_CODES
+from core.tls import ssl_context
 from tests.ha_fixtures import (
     TOKEN,
     ha_config,

@@ -18,8 +18,8 @@ from dataclasses import replace
 
 import pytest
 
-from app.conn_test import CheckFailed
-from app.conn_test import check_influx as button_check
+from app.connection_check import CheckFailed
+from app.connection_check import check_influx as button_check
 from core.config import InfluxConfig
 from core.influx.check import check_influx
 from tests.influx_servers import ADMIN_PASSWORD, ADMIN_USER, InfluxdServer, VictoriaServer, free_port

@@ -23,6 +23,8 @@ from app.tabs import BaseTab, TabContext, register_tab
 from app.widgets import ui
 from app.widgets.state_view import StateView
 from app.widgets.tables import setup_table
+from core.alerts import SPEC as ALERTS
+from core.alerts import AlertEngine
 
 LIMIT = 500
 STATES = {"open": ("active", "acknowledged"), "resolved": ("resolved",), "all": None}
@@ -92,13 +94,13 @@ class AlertsTab(BaseTab):
         self._update_buttons(None)
 
     @property
-    def engine(self) -> Any:
-        return self.runtime.engines.get("alerts")
+    def engine(self) -> AlertEngine | None:
+        return self.runtime.engine(ALERTS)
 
     def refresh(self, *_: Any) -> None:
         engine = self.engine
         if engine is None:
-            status = self.runtime.engine_status("alerts")
+            status = self.runtime.engine_status(ALERTS.name)
             self.view.show_error(
                 "Alert engine not running", f"{status.state} {status.last_error or ''}".strip()
             )

@@ -14,11 +14,12 @@ from PySide6.QtWidgets import QWidget
 from app.bridge import Bridge
 from app.controller import Controller
 from app.widgets import ui
+from core.runtime import Runtime
 
 
 @dataclass(slots=True)
 class TabContext:
-    runtime: Any  # core.runtime.Runtime
+    runtime: Runtime
     bridge: Bridge
     controller: Controller
 
@@ -37,7 +38,7 @@ class BaseTab(QWidget):
         self.destroyed.connect(lambda *_: _disconnect_all(connections))
 
     @property
-    def runtime(self) -> Any:
+    def runtime(self) -> Runtime:
         return self.ctx.runtime
 
     def every(self, ms: int, callback: Callable[[], None]) -> QTimer:

@@ -11,7 +11,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
-from app import conn_test, fmt
+from app import connection_check, fmt
 from app.about import show_about
 from app.config_form import ConfigForm
 from app.tabs import BaseTab, TabContext, register_tab
@@ -102,7 +102,7 @@ class ConfigTab(BaseTab):
         raw = self.form.raw()["home_assistant"]
         config = self.runtime.config  # the form's token decides: a cleared one must not fall back
         config = replace(config, home_assistant=replace(config.home_assistant, token=str(raw["token"])))
-        self._run_test("Home Assistant", conn_test.check_ha_form(config, raw))
+        self._run_test("Home Assistant", connection_check.check_ha_form(config, raw))
 
     def test_influx(self) -> None:
         try:
@@ -110,7 +110,7 @@ class ConfigTab(BaseTab):
         except ConfigError as err:
             self._show_error(str(err))
             return
-        self._run_test("InfluxDB", conn_test.check_influx(config.influxdb))
+        self._run_test("InfluxDB", connection_check.check_influx(config.influxdb))
 
     def _run_test(self, what: str, work: Any) -> None:
         self.test_result.show_message(f"testing {what}…")

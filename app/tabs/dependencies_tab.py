@@ -1,6 +1,6 @@
 """Dependencies: the live data flow HA -> client -> pipeline -> SQLite / InfluxDB outbox -> InfluxDB,
 and the API server; nodes take their colour from engine states and edges their throughput from the
-latest metrics sample. Extra engines (sports, data sources) appear as inputs to the pipeline."""
+latest metrics sample. Every other engine of the catalogue is drawn where its spec's role puts it."""
 
 from __future__ import annotations
 
@@ -10,13 +10,22 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from app import fmt
 from app.tabs import BaseTab, TabContext, register_tab
-from app.tabs.overview_data import connection_info
 from app.widgets import ui
 from app.widgets.flow_diagram import FlowDiagram, FlowEdge, FlowModel, FlowNode
+from core.api.engine_spec import SPEC as API
+from core.engine import EngineRole, EngineStatus
+from core.ha.simulator.spec import SPEC as SIMULATOR
+from core.ha.spec import SPEC as HA_CLIENT
+from core.influx.spec import SPEC as INFLUX
+from core.metrics import MetricsSample
+from core.pipeline.spec import SPEC as PIPELINE
+from core.runtime import Runtime
 
-CORE = ("ha_client", "sqlite", "pipeline", "influxdb", "api", "alerts", "metrics")
-ENGINE_OF = {"client": "ha_client", "outbox": "influxdb", "influx": "influxdb"}
-HA_STATE = {"connected": "running", "auth_invalid": "failed", "stopped": "stopped", "connecting": "starting"}
+# The ingest path is laid out by hand (it has parts that are not engines: HA itself, the outbox); every
+# other engine of the catalogue is placed by its spec's role, so a new engine appears with no change here.
+LAID_OUT = {SIMULATOR.name, HA_CLIENT.name, PIPELINE.name, INFLUX.name, API.name}
+ROLE_ROW = {EngineRole.SOURCE: 0, EngineRole.PROCESS: 2, EngineRole.SINK: 2, EngineRole.SERVICE: 3}
+ROLE_FIRST_COL = {EngineRole.SOURCE: 1, EngineRole.PROCESS: 1, EngineRole.SINK: 4, EngineRole.SERVICE: 0}
 
 
 def _rate_label(value: float | None, unit: str) -> str:
@@ -31,20 +40,23 @@ def _edge(src: str, dst: str, value: float | None, unit: str, broken: bool = Fal
     return FlowEdge(src, dst, _rate_label(value, unit), bool(value), broken)
 
 
-def _m(sample: Any, name: str) -> Any:
+def _m(sample: MetricsSample | None, name: str) -> Any:
     return getattr(sample, name, None)
 
 
-def _engine_node(st: dict[str, Any], key: str, title: str, pos: tuple[float, float], *lines: str) -> FlowNode:
-    s = st.get(ENGINE_OF.get(key, key))
+def _node(st: dict[str, EngineStatus], key: str, engine: str, title: str, pos: tuple[float, float],
+          *lines: str) -> FlowNode:  # fmt: skip
+    s = st.get(engine)
     state = str(s.state) if s else "stopped"
     detail = (s.detail,) if s and s.detail else ()
     return FlowNode(key, title, pos[0], pos[1], state, (*detail, *lines))
 
 
-def _ha_node(rt: Any) -> FlowNode:
-    info = connection_info(rt)
-    state = HA_STATE.get(str(getattr(info, "state", "")), "degraded" if info else "stopped")
+def _ha_node(rt: Runtime, st: dict[str, EngineStatus]) -> FlowNode:
+    # HA's own state is the client engine's (one mapping, in core.ha.info.engine_state).
+    info = rt.connection_info()
+    client = st.get(HA_CLIENT.name)
+    state = str(client.state) if client else "stopped"
     title = "Demo home" if rt.config.use_simulator else "Home Assistant"
     lines = (f"HA {info.ha_version or '?'}", f"{info.entity_count} entities") if info else ()
     if rt.config.use_simulator:
@@ -52,25 +64,28 @@ def _ha_node(rt: Any) -> FlowNode:
     return FlowNode("ha", title, 0, 1, state, lines)
 
 
-def _nodes(rt: Any, st: dict[str, Any], sample: Any) -> list[FlowNode]:
+def _nodes(rt: Runtime, st: dict[str, EngineStatus], sample: MetricsSample | None) -> list[FlowNode]:
     influx_on = rt.config.influxdb.enabled
     outbox = (f"{fmt.number(_m(sample, 'outbox_depth'))} waiting",) if influx_on else ()
     stored = f"{fmt.number(_m(sample, 'events_total'))} stored since start"
     return [
-        _ha_node(rt),
-        _engine_node(st, "client", "HA client", (1, 1)),
-        _engine_node(st, "pipeline", "Pipeline", (2, 1), f"queue {fmt.number(_m(sample, 'queue_depth'))}",
-                     f"p99 {fmt.ms(_m(sample, 'latency_p99_ms'))}"),
-        _engine_node(st, "sqlite", "SQLite", (3, 1), stored),
-        _engine_node(st, "outbox", "InfluxDB outbox", (4, 1), *outbox),
-        _engine_node(st, "influx", "InfluxDB", (5, 1)),
-        _engine_node(st, "api", "REST API", (3, 2)),
+        _ha_node(rt, st),
+        _node(st, "client", HA_CLIENT.name, HA_CLIENT.label, (1, 1)),
+        _node(st, "pipeline", PIPELINE.name, PIPELINE.label, (2, 1),
+              f"queue {fmt.number(_m(sample, 'queue_depth'))}",
+              f"p99 {fmt.ms(_m(sample, 'latency_p99_ms'))}"),
+        _node(st, "sqlite", "sqlite", "SQLite", (3, 1), stored),
+        _node(st, "outbox", INFLUX.name, "InfluxDB outbox", (4, 1), *outbox),
+        _node(st, "influx", INFLUX.name, INFLUX.label, (5, 1)),
+        _node(st, "api", API.name, API.label, (3, 2)),
     ]  # fmt: skip
 
 
-def _edges(rt: Any, st: dict[str, Any], sample: Any, state: dict[str, str]) -> list[FlowEdge]:
+def _edges(rt: Runtime, st: dict[str, EngineStatus], sample: MetricsSample | None,
+           state: dict[str, str]) -> list[FlowEdge]:  # fmt: skip
     influx_on = rt.config.influxdb.enabled
-    client_rate = st["ha_client"].rates.get("events_per_s") if "ha_client" in st else None
+    client = st.get(HA_CLIENT.name)
+    client_rate = client.rates.get("events_per_s") if client else None
     stored = _m(sample, "events_per_s")
     edges = [
         _edge("ha", "client", client_rate, "ev/s", _bad(state["client"])),
@@ -88,17 +103,36 @@ def _edges(rt: Any, st: dict[str, Any], sample: Any, state: dict[str, str]) -> l
     return edges
 
 
-def build_flow(rt: Any) -> FlowModel:
+def _catalogue_nodes(rt: Runtime, st: dict[str, EngineStatus]) -> tuple[list[FlowNode], list[FlowEdge]]:
+    """Every engine not laid out by hand, placed by role: sources feed the pipeline, processes and
+    services read the store, sinks take from it."""
+    nodes: list[FlowNode] = []
+    edges: list[FlowEdge] = []
+    placed = dict.fromkeys(EngineRole, 0)
+    for spec in rt.specs:
+        if spec.name in LAID_OUT:
+            continue
+        s = st.get(spec.name)
+        state = str(s.state) if s else "stopped"
+        key = f"engine:{spec.name}"
+        col = ROLE_FIRST_COL[spec.role] + placed[spec.role]
+        placed[spec.role] += 1
+        nodes.append(
+            FlowNode(key, spec.label, col, ROLE_ROW[spec.role], state, (s.detail,) if s and s.detail else ())
+        )
+        rate = next(iter(s.rates.values()), None) if s else None
+        src, dst = (key, "pipeline") if spec.role is EngineRole.SOURCE else ("sqlite", key)
+        edges.append(_edge(src, dst, rate, "/s", _bad(state)))
+    return nodes, edges
+
+
+def build_flow(rt: Runtime) -> FlowModel:
     st = {s.name: s for s in rt.statuses()}
     sample = rt.metrics_history.latest()
     nodes = _nodes(rt, st, sample)
     edges = _edges(rt, st, sample, {n.key: n.state for n in nodes})
-    extras = [s for name, s in st.items() if name not in CORE]
-    for i, s in enumerate(extras):  # sports, data sources: inputs of the pipeline
-        key = f"extra:{s.name}"
-        nodes.append(FlowNode(key, s.name, 1 + i, 0, str(s.state), (s.detail,)))
-        edges.append(_edge(key, "pipeline", next(iter(s.rates.values()), None), "/s", _bad(str(s.state))))
-    return FlowModel(nodes, edges)
+    more_nodes, more_edges = _catalogue_nodes(rt, st)
+    return FlowModel(nodes + more_nodes, edges + more_edges)
 
 
 @register_tab

@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from app import fmt
+from core.alerts import SPEC as ALERTS
+from core.ha.spec import SPEC as HA_CLIENT
 
 TILES = {"rate": "Events / s", "latency": "Latency p99", "today": "Stored today", "queue": "Pipeline queue"}
 
@@ -26,16 +28,11 @@ def tile_texts(sample: Any, today: int | None) -> dict[str, tuple[str, str]]:
     }
 
 
-def connection_info(rt: Any) -> Any:
-    client = rt.engines.get("ha_client")
-    return getattr(client, "connection_info", None)
-
-
 def ha_rows(rt: Any) -> list[tuple[str, str]]:
-    info = connection_info(rt)
+    info = rt.connection_info()
     mode = "demo home (built-in simulator)" if rt.config.use_simulator else "Home Assistant"
     if info is None:
-        status = rt.engine_status("ha_client")
+        status = rt.engine_status(HA_CLIENT.name)
         return [("mode", mode), ("state", f"{status.state} {status.detail}".strip())]
     since = info.connected_since
     uptime = fmt.duration(time.time() - since.timestamp()) if isinstance(since, datetime) else fmt.DASH
@@ -77,7 +74,7 @@ def _sqlite_text(rt: Any, size_bytes: int | None) -> str:
 
 def active_alerts(rt: Any) -> list[Any]:
     """Open alerts (active first, then acknowledged), as the alert engine holds them."""
-    engine = rt.engines.get("alerts")
+    engine = rt.engine(ALERTS)
     if engine is None:
         return []
     return sorted(engine.open_alerts(), key=lambda a: (a.state != "active", a.severity != "critical", -a.id))

@@ -1,4 +1,5 @@
-"""Services: one card per engine (runtime.statuses()), with a Restart button -> runtime.restart_engine,
+"""Services: one card per engine of the catalogue (runtime.statuses(), titled by each spec's label), with
+a Restart button -> runtime.restart_engine (which restarts the engine's dependants with it),
 and a "This app" card: the process's own health from the runtime's latest metrics sample."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from app.tabs import BaseTab, TabContext, register_tab
 from app.widgets import ui
 from app.widgets.cards import Card, StatusDot
 from app.widgets.state_view import StateView
+from core.alerts import SPEC as ALERTS
 from core.process_health import MIB, WINDOW_S, rss_source
 
 COLUMNS = 4
@@ -36,9 +38,10 @@ def counter_text(key: str, value: int) -> str:
 
 
 class EngineCard(Card):
-    def __init__(self, name: str, on_restart: Any, parent: QWidget | None = None) -> None:
-        super().__init__(name, parent)
+    def __init__(self, name: str, title: str, on_restart: Any, parent: QWidget | None = None) -> None:
+        super().__init__(title, parent)
         self.name = name
+        self.title.setToolTip(f"engine {name}")
         self.dot = StatusDot()
         self.header.insertWidget(0, self.dot)
         self.state = ui.label(name="stateTitle")
@@ -172,21 +175,25 @@ class ServicesTab(BaseTab):
             self.view.show_empty("No engines yet", "The runtime has not started any engine.")
             return
         self.view.show_content()
+        labels = {spec.name: spec.label for spec in self.runtime.specs}
+        labels["sqlite"] = "SQLite store"
         for status in statuses:
-            card = self.cards.get(status.name) or self._add_card(status.name)
-            card.update_status(status, restartable=status.name in self.runtime.engines)
+            card = self.cards.get(status.name) or self._add_card(
+                status.name, labels.get(status.name, status.name)
+            )
+            card.update_status(status, restartable=self.runtime.is_restartable(status.name))
 
     def _refresh_process(self) -> None:
         history = self.runtime.metrics_history
         sample = history.latest()
         # The per-second GC maximum is mostly 0: show the longest of the last minute instead.
         gc_max = history.max_since("gc_pause_max_ms", sample.t - WINDOW_S) if sample is not None else None
-        alerts = self.runtime.engines.get("alerts")
+        alerts = self.runtime.engine(ALERTS)
         lagging = alerts is not None and any(a.rule == "loop_lagging" for a in alerts.open_alerts())
         self.process_card.update_health(sample, gc_max, self.runtime.started_at, lagging)
 
-    def _add_card(self, name: str) -> EngineCard:
-        card = EngineCard(name, self._restart)
+    def _add_card(self, name: str, title: str) -> EngineCard:
+        card = EngineCard(name, title, self._restart)
         n = len(self.cards) + 1  # after the "This app" card
         self.grid.addWidget(card, n // COLUMNS, n % COLUMNS)
         self.cards[name] = card

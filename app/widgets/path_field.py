@@ -2,7 +2,7 @@
 
 The dialog is shown with open() and answers through fileSelected: a static getOpenFileName or exec()
 would run a nested Qt event loop inside the qasync loop, which can lose asyncio tasks
-(../shared/docs/stack-notes.md).
+(docs/stack-notes.md §3).
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ _ERRORS = {
     401: "Missing or invalid API key",
     403: "The admin API key is required",
     404: "Unknown id",
+    409: "The same operation is already in progress",
     503: "The store is not open yet",
 }
 
@@ -82,6 +83,8 @@ def _responses(route: Route, secured: bool) -> JsonDict:
         codes += [401, 403]
     if route.not_found:
         codes.append(404)
+    if route.conflict:
+        codes.append(409)
     if route.tag in ("events", "analytics", "home assistant"):
         codes.append(503)
     for code in codes:

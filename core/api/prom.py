@@ -14,10 +14,12 @@ from prometheus_client.registry import Collector
 
 from core import process_health
 from core.engine import EngineState
+from core.influx.spec import SPEC as INFLUX
 
 if TYPE_CHECKING:
+    from core.deps import Deps
     from core.metrics import MetricsSample
-    from core.runtime import Runtime
+    from core.pipeline.stats import PipelineStats
 
 PREFIX = "ha_ingestor"
 REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -25,7 +27,7 @@ HA_CONNECTED_STATES = {"connected"}
 
 
 class ApiMetrics:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, deps: Deps) -> None:
         self.registry = CollectorRegistry(auto_describe=False)
         self.requests = Counter(
             f"{PREFIX}_api_requests",
@@ -40,7 +42,7 @@ class ApiMetrics:
             buckets=REQUEST_BUCKETS,
             registry=self.registry,
         )
-        self.registry.register(RuntimeCollector(runtime))
+        self.registry.register(RuntimeCollector(deps))
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()
@@ -53,8 +55,8 @@ class ApiMetrics:
 class RuntimeCollector(Collector):
     """Reads the runtime at scrape time: engine states, pipeline stats, InfluxDB outbox, HA link."""
 
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
 
     def collect(self) -> Iterator[Metric]:
         yield from self._engines()
@@ -70,7 +72,7 @@ class RuntimeCollector(Collector):
         errors = CounterMetricFamily(
             f"{PREFIX}_engine_errors", "Errors counted by each engine", labels=["engine"]
         )
-        for status in self.runtime.statuses():
+        for status in self.deps.control.statuses():
             running = status.state in (EngineState.RUNNING, EngineState.DEGRADED)
             up.add_metric([status.name, str(status.state)], 1.0 if running else 0.0)
             errors.add_metric([status.name], float(status.errors))
@@ -78,7 +80,7 @@ class RuntimeCollector(Collector):
         yield errors
 
     def _pipeline(self) -> Iterator[Metric]:
-        stats = getattr(self.runtime.engines.get("pipeline"), "stats", None)
+        stats = self.deps.control.pipeline_stats()
         if stats is None:
             return
         for name, help_text in (
@@ -86,30 +88,27 @@ class RuntimeCollector(Collector):
             ("stored", "Events committed to SQLite"),
             ("spilled", "Events spilled to disk because the queue was full"),
             ("duplicates", "Events skipped as already stored (snapshot/back-fill overlap)"),
+            ("quarantined", "Events the store could not write, kept in the quarantine file"),
         ):
-            yield _counter(f"events_{name}", help_text, getattr(stats, name, 0))
+            yield _counter(f"events_{name}", help_text, getattr(stats, name))
         rejected = CounterMetricFamily(
             f"{PREFIX}_events_rejected", "Events rejected, by reason", labels=["reason"]
         )
-        by_reason = getattr(stats, "rejected_by_reason", None)
-        if isinstance(by_reason, dict) and by_reason:
-            for reason, count in sorted(by_reason.items()):
-                rejected.add_metric([str(reason)], float(count))
-        else:
-            rejected.add_metric(["any"], float(getattr(stats, "rejected", 0)))
+        for reason, count in sorted(stats.rejected_by_reason.items()):
+            rejected.add_metric([str(reason)], float(count))
         yield rejected
         yield GaugeMetricFamily(
             f"{PREFIX}_pipeline_queue_depth",
             "Events waiting in the pipeline queue",
-            getattr(stats, "queue_depth", 0),
+            stats.queue_depth,
         )
         histogram = _latency_histogram(stats)
         if histogram is not None:
             yield histogram
 
     def _influx(self) -> Iterator[Metric]:
-        influx = self.runtime.engines.get("influxdb")
-        info = _influx_status(influx)
+        influx = self.deps.control.engine(INFLUX)
+        info = influx.influx_status() if influx is not None else None
         if info is None:
             return
         yield GaugeMetricFamily(
@@ -128,19 +127,24 @@ class RuntimeCollector(Collector):
         )
 
     def _ha(self) -> Iterator[Metric]:
-        info = getattr(self.runtime.engines.get("ha_client"), "connection_info", None)
-        state = str(getattr(info, "state", "stopped"))
+        info = self.deps.control.connection_info()
+        state = str(info.state) if info is not None else "stopped"
         yield GaugeMetricFamily(
             f"{PREFIX}_ha_connected",
             "1 while connected to Home Assistant",
             1.0 if state in HA_CONNECTED_STATES else 0.0,
         )
-        yield _counter("ha_reconnects", "Reconnections to Home Assistant", getattr(info, "reconnects", 0))
+        yield _counter("ha_reconnects", "Reconnections to Home Assistant", info.reconnects if info else 0)
+        yield _counter(
+            "ha_backfill_unconfirmed",
+            "Back-fills run before HA's recorder had caught up (their gap may be incomplete)",
+            info.backfill_unconfirmed if info else 0,
+        )
 
     def _process(self) -> Iterator[Metric]:
         """The process's own health from the latest once-a-second sample (core/process_health.py);
         a gauge nobody measured yet is left out rather than reported as 0."""
-        history = self.runtime.metrics_history
+        history = self.deps.metrics_history
         sample = history.latest()
         if sample is None:
             return
@@ -180,23 +184,9 @@ def _loop_lag(sample: MetricsSample) -> Metric:
     return lag
 
 
-def _influx_status(engine: Any) -> Any:
-    if engine is None:
-        return None
-    for attr in ("influx_status", "current_status", "last_status"):
-        value = getattr(engine, attr, None)
-        value = value() if callable(value) else value
-        if value is not None and hasattr(value, "outbox_depth"):
-            return value
-    return None
-
-
-def _latency_histogram(stats: Any) -> Metric | None:
+def _latency_histogram(stats: PipelineStats) -> Metric | None:
     """Pipeline latency (time_fired -> committed, sampled live events) from its cumulative buckets."""
-    buckets = getattr(stats, "latency_buckets", None)
-    if not callable(buckets):
-        return None
-    pairs, total_sum = buckets()  # ([(upper bound s, cumulative count), ...], sum s), +Inf last
+    pairs, total_sum = stats.latency_buckets()  # ([(upper bound s, cumulative count), ...], sum s), +Inf last
     family = HistogramMetricFamily(
         f"{PREFIX}_pipeline_latency_seconds", "Latency from HA's time_fired to the SQLite commit"
     )

@@ -30,7 +30,8 @@ from core.api.schemas import (
     obj,
 )
 from core.api.spec import Access, JsonDict, Kind, Param, RequestContext, Route
-from core.api.validation import NotFound
+from core.api.validation import Conflict, NotFound
+from core.deps import RestartInProgress
 from core.engine import EngineStatus
 from core.health import HealthReport
 from core.logs import redact
@@ -73,17 +74,17 @@ def service_dict(status: EngineStatus, health: str) -> JsonDict:
 
 async def get_liveness(ctx: RequestContext) -> JsonDict:
     """Cheap: engine states only, no queries."""
-    statuses = ctx.runtime.statuses()
+    statuses = ctx.control.statuses()
     return {
-        "status": str(ctx.runtime.health().status),
+        "status": str(ctx.control.health().status),
         "engines": {s.name: str(s.state) for s in statuses},
         "timestamp": iso(time.time()),
     }
 
 
 async def get_health(ctx: RequestContext) -> JsonDict:
-    report = ctx.runtime.health()
-    started = ctx.runtime.started_at
+    report = ctx.control.health()
+    started = ctx.control.started_at
     return {
         "status": str(report.status),
         "service": SERVICE,
@@ -95,14 +96,13 @@ async def get_health(ctx: RequestContext) -> JsonDict:
 
 
 async def get_services(ctx: RequestContext) -> JsonDict:
-    from core.health import engine_health
-
-    statuses = ctx.runtime.statuses()
-    return {"services": [service_dict(s, str(engine_health(s))) for s in statuses]}
+    statuses = ctx.control.statuses()
+    report = ctx.control.health()
+    return {"services": [service_dict(s, str(report.engine(s.name) or "unknown")) for s in statuses]}
 
 
 async def get_dependencies(ctx: RequestContext) -> JsonDict:
-    report = ctx.runtime.health()
+    report = ctx.control.health()
     return {
         "status": str(report.status),
         "reasons": [redact(r) for r in report.reasons],
@@ -112,7 +112,7 @@ async def get_dependencies(ctx: RequestContext) -> JsonDict:
 
 async def restart_service(ctx: RequestContext) -> JsonDict:
     name: str = ctx.params["name"]
-    if name not in getattr(ctx.runtime, "_factories", {}):
+    if name not in {spec.name for spec in ctx.control.specs}:
         raise NotFound(f"no engine named {name!r}")
     _LOGGER.info("restart of %s requested over the API", name, extra={"operation": "restart"})
     if name == ctx.server.name:
@@ -121,34 +121,39 @@ async def restart_service(ctx: RequestContext) -> JsonDict:
         _background.add(task)
         task.add_done_callback(_background.discard)
         return {"name": name, "scheduled": True, "state": str(ctx.server.status().state)}
-    status = await ctx.runtime.restart_engine(name)
+    try:
+        status = await ctx.control.restart_engine(name)
+    except RestartInProgress as busy:
+        raise Conflict(f"a restart of {busy} is already in progress; try again when it is done") from None
     return {"name": name, "scheduled": False, "state": str(status.state)}
 
 
 async def _restart_later(ctx: RequestContext, name: str) -> None:
     await asyncio.sleep(0.05)
     try:
-        await ctx.runtime.restart_engine(name)
+        await ctx.control.restart_engine(name)
+    except RestartInProgress:
+        _LOGGER.info("restart of %s skipped: one is already in progress", name)
     except Exception:
         _LOGGER.exception("restart of %s failed", name)
 
 
 async def get_stats(ctx: RequestContext) -> JsonDict:
-    latest = ctx.runtime.metrics_history.latest()
-    started = ctx.runtime.started_at
+    latest = ctx.deps.metrics_history.latest()
+    started = ctx.control.started_at
     return {
         "timestamp": iso(time.time()),
         "uptime_seconds": None if started is None else max(0.0, time.time() - started),
         "latest": asdict(latest) if latest is not None else None,
         "engines": {
             s.name: {"state": str(s.state), "rates": s.rates, "counters": s.counters}
-            for s in ctx.runtime.statuses()
+            for s in ctx.control.statuses()
         },
     }
 
 
 async def get_timeseries(ctx: RequestContext) -> JsonDict:
-    history = ctx.runtime.metrics_history
+    history = ctx.deps.metrics_history
     names: list[str] = ctx.params["metrics"] or MetricsHistory.column_names()
     since = ctx.params["since"]
     if since is None:
@@ -214,9 +219,10 @@ def routes() -> list[Route]:
             "POST", "/api/v1/services/{name}/restart", restart_service, Access.ADMIN, "Restart an engine",
             "admin", obj({"name": STR, "scheduled": BOOL, "state": engine_state}),
             params=(Param("name", location="path", required=True, max_length=64,
-                          description="engine name: ha_client, pipeline, influxdb, api, alerts, metrics"),),
-            not_found=True,
-            description="The API server restarting itself answers first and restarts right after.",
+                          description="engine name, as listed by /api/v1/health/services"),),
+            not_found=True, conflict=True,
+            description="Engines that depend on it restart with it. The API server restarting itself "
+            "answers first and restarts right after. 409 while a restart of it is in progress.",
         ),
         Route(
             "GET", "/api/v1/stats", get_stats, Access.ADMIN, "Counters and the latest sample", "admin",

@@ -31,7 +31,7 @@ BUCKETS = {
 
 async def get_realtime(ctx: RequestContext) -> JsonDict:
     stats = await realtime(ctx.store, window_s=ctx.params["window_s"], top=ctx.params["top"])
-    latest = ctx.runtime.metrics_history.latest()
+    latest = ctx.deps.metrics_history.latest()
     return {
         "start": iso(stats.start),
         "end": iso(stats.end),

@@ -12,7 +12,6 @@ from core.analytics import EventStats, event_stats
 from core.analytics_places import PlaceStats, spatial_analytics
 from core.api import params as P
 from core.api.convert import iso, stored_event_json
-from core.api.queries_extra import SearchRequest, run_read, search_page
 from core.api.schemas import (
     BOOL,
     COUNT_ROW,
@@ -31,6 +30,7 @@ from core.api.spec import Access, JsonDict, Kind, Param, RequestContext, Route
 from core.api.validation import NotFound
 from core.durations import DurationAnalytics, duration_analytics
 from core.store.codec import datetime_to_us
+from core.store.query_analytics import SearchRequest, run_read, search_page
 from core.store.query_types import EventPage
 from core.trace import DEFAULT_MAX_DEPTH, build_trace, trace_to_json
 
@@ -83,7 +83,7 @@ async def search_events(ctx: RequestContext) -> JsonDict:
         limit=p["limit"],
         cursor=P.parse_cursor(p["cursor"]),
     )
-    page = await run_read(ctx.store, lambda c, lookups: search_page(c, lookups, request))
+    page = await run_read(ctx.store.queries, lambda c, lookups: search_page(c, lookups, request))
     return {"query": p["query"], **page_json(page)}
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
-from core.alert_store import Alert
+from core.alerts import SPEC as ALERTS
+from core.alerts import AlertEngine
+from core.alerts.store import Alert
 from core.api.schemas import ANY_OBJ, INT, STR, TIME, arr, nullable, obj
 from core.api.spec import Access, JsonDict, Kind, Param, RequestContext, Route
 from core.api.validation import NotFound
@@ -26,13 +26,13 @@ async def get_logs(ctx: RequestContext) -> JsonDict:
         text=p["text"],
         limit=p["limit"],
     )
-    entries = get_log_ring(ctx.runtime.bus).query(query)
+    entries = get_log_ring(ctx.deps.bus).query(query)
     return {"entries": [e.to_dict() for e in entries], "count": len(entries)}
 
 
-def _alerts(ctx: RequestContext) -> Any:
-    engine = ctx.runtime.engines.get("alerts")
-    if engine is None or not hasattr(engine, "acknowledge"):
+def _alerts(ctx: RequestContext) -> AlertEngine:
+    engine = ctx.control.engine(ALERTS)
+    if engine is None:
         raise web.HTTPServiceUnavailable(reason="the alert engine is not running")
     return engine
 

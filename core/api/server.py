@@ -23,10 +23,10 @@ from core.api.spec import RequestContext, Route
 from core.api.validation import BadRequest, parse_body, parse_query
 from core.engine import EngineState, EngineStatus
 from core.keys import ApiKeys, ensure_keys
-from core.logs import redact, register_config_secrets
+from core.logs import redact
 
 if TYPE_CHECKING:
-    from core.runtime import Runtime
+    from core.deps import Deps
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -76,12 +76,12 @@ class RateMeter:
 class ApiServer:
     name = "api"
 
-    def __init__(self, runtime: Runtime, *, routes: list[Route] | None = None) -> None:
-        self.runtime = runtime
-        self.config = runtime.config.api
+    def __init__(self, deps: Deps, *, routes: list[Route] | None = None) -> None:
+        self.deps = deps
+        self.config = deps.config.api
         self.routes: tuple[Route, ...] = tuple(routes if routes is not None else all_routes())
         self.keys: ApiKeys | None = None
-        self.metrics = ApiMetrics(runtime)
+        self.metrics = ApiMetrics(deps)
         self.key_required = True
         self.port: int | None = None
         self.bound_hosts: list[str] = []
@@ -96,8 +96,7 @@ class ApiServer:
     # -- engine ---------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        register_config_secrets(self.runtime.config)  # defence in depth; the runtime registers them first
-        self.keys = ensure_keys(self.runtime.config)
+        self.keys = ensure_keys(self.deps.config)
         app = self.build_app()
         runner = web.AppRunner(
             app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT_S
@@ -167,7 +166,7 @@ class ApiServer:
             params = parse_query(route.params, request.query, request.match_info)
             if route.body_params:
                 params.update(parse_body(route.params, await _read_json(request)))
-            result = await route.handler(RequestContext(self.runtime, self, request, params))
+            result = await route.handler(RequestContext(self.deps, self, request, params))
             if isinstance(result, web.StreamResponse):
                 return result
             return json_response(result, status=route.status)

@@ -15,7 +15,9 @@ from aiohttp import web
 
 if TYPE_CHECKING:
     from core.api.server import ApiServer
-    from core.runtime import Runtime
+    from core.deps import Deps, EngineControl
+    from core.store import EventStore
+    from core.store.queries import EventQueries
 
 JsonDict = dict[str, Any]
 
@@ -53,25 +55,25 @@ class Param:
 
 @dataclass(slots=True)
 class RequestContext:
-    """What a handler gets: the runtime, the validated parameters, and the raw request if it must."""
+    """What a handler gets: the typed dependencies (store, bus, metrics, the engines through
+    `control`), the validated parameters, and the raw request if it must."""
 
-    runtime: Runtime
+    deps: Deps
     server: ApiServer
     request: web.Request
     params: JsonDict = field(default_factory=dict)
 
     @property
-    def store(self) -> Any:
-        """The runtime's EventStore; 503 while it is not open (starting up or shutting down)."""
-        store = self.runtime.store
-        if store is None:
-            raise web.HTTPServiceUnavailable(reason="the store is not open")
-        return store
+    def control(self) -> EngineControl:
+        return self.deps.control
 
     @property
-    def queries(self) -> Any:
-        """The store's read queries (core.store.queries.EventQueries)."""
-        return self.store.queries
+    def store(self) -> EventStore:
+        return self.deps.store
+
+    @property
+    def queries(self) -> EventQueries:
+        return self.deps.store.queries
 
 
 # A handler returns a JSON-able value (sent as 200 JSON) or a ready aiohttp response.
@@ -90,6 +92,7 @@ class Route:
     params: tuple[Param, ...] = ()
     status: int = 200
     not_found: bool = False  # documents a 404 (unknown id)
+    conflict: bool = False  # documents a 409 (the same operation is already running)
     content_type: str = "application/json"
     description: str = ""
 

@@ -38,6 +38,11 @@ class NotFound(ApiError):
         super().__init__(404, "not_found", detail)
 
 
+class Conflict(ApiError):
+    def __init__(self, detail: str) -> None:
+        super().__init__(409, "conflict", detail)
+
+
 def parse_time(text: str) -> float:
     """ISO 8601 (naive = UTC) -> epoch seconds, clamped to 1970..9999 so later maths cannot overflow."""
     try:

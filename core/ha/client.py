@@ -31,6 +31,7 @@ from core.bus import Bus, Topic
 from core.config import HomeAssistantConfig
 from core.engine import EngineStatus
 from core.ha.backfill import Backfiller, BackfillPlan, BackfillResult, Gap, choose_gap, plan_window
+from core.ha.backfill_catchup import CatchUp, LiveMarker, wait_for_recorder
 from core.ha.backfill_state import BackfillState, MetaStore
 from core.ha.backoff import Backoff
 from core.ha.conn_check import check_connection
@@ -172,6 +173,7 @@ class HAClient:
                 "snapshot_rows": self.snapshot_rows,
                 "backfill_rows": self.backfill_totals.rows,
                 "backfill_requests": self.backfill_totals.requests,
+                "backfill_unconfirmed": info.backfill_unconfirmed,
                 "registry_refreshes": self._registry.refreshes,
             },
         )
@@ -280,9 +282,8 @@ class HAClient:
         # Before subscribing: once live events are stored, only the marker still knows the gap.
         await self._state.save_pending(gap.since if gap is not None else None)
         await self._state.save_instance(self._info.url)
-        self.subscription_ids = {
-            "state_changed": await conn.subscribe("state_changed", self._pipeline.submit, timeout)
-        }
+        marker = LiveMarker(self._pipeline.submit)  # notes where the gap ends: the first live event
+        self.subscription_ids = {"state_changed": await conn.subscribe("state_changed", marker, timeout)}
         for event_type, registry_name in REGISTRY_EVENTS.items():
             on_event = partial(_registry_event, self._registry, registry_name)
             try:
@@ -294,7 +295,7 @@ class HAClient:
         newest = await self._submit_states(states if isinstance(states, list) else [])
         entity_ids = self._known_entities(states if isinstance(states, list) else [])
         self._update(entity_count=len(states) if isinstance(states, list) else 0)
-        await self._backfill(conn, gap, entity_ids, newest)
+        await self._backfill(conn, gap, entity_ids, newest, marker)
         self._update(synced=True)
 
     async def _submit_states(self, states: list[Any]) -> datetime | None:
@@ -353,7 +354,12 @@ class HAClient:
         return stored.replace(tzinfo=UTC) if stored is not None and stored.tzinfo is None else stored
 
     async def _backfill(
-        self, conn: HAConnection, gap: Gap | None, entity_ids: tuple[str, ...], ha_now: datetime | None
+        self,
+        conn: HAConnection,
+        gap: Gap | None,
+        entity_ids: tuple[str, ...],
+        ha_now: datetime | None,
+        marker: LiveMarker,
     ) -> None:
         tuning = self._tuning
         if gap is None:
@@ -369,9 +375,23 @@ class HAClient:
         )
         window = plan_window(gap.since, end, gap.max_hours, tuning.backfill_overlap_s)
         if window is not None:
+            catchup = await self._wait_for_recorder(conn, marker)
             result = await self._run_backfill(conn, window, entity_ids)
             _log_backfill(gap, window, result)
+            if not catchup.caught_up:
+                self._update(backfill_unconfirmed=self._info.backfill_unconfirmed + 1)
+                _warn_unconfirmed(window, catchup)
         await self._state.save_pending(None)
+
+    async def _wait_for_recorder(self, conn: HAConnection, marker: LiveMarker) -> CatchUp:
+        """Wait (bounded) until HA's recorder has written up to the first live event."""
+        tuning = self._tuning
+        command = partial(conn.command, timeout_s=tuning.command_timeout_s)
+        catchup = await wait_for_recorder(
+            command, marker, max_wait_s=tuning.backfill_catchup_max_s, poll_s=tuning.backfill_catchup_poll_s
+        )
+        self._update(last_catchup=catchup)
+        return catchup
 
     async def _run_backfill(
         self, conn: HAConnection, window: tuple[datetime, datetime], entity_ids: tuple[str, ...]
@@ -412,6 +432,14 @@ def _log_backfill(gap: Gap, window: tuple[datetime, datetime], result: BackfillR
     log.info(
         "back-filled %d rows from %s to %s (%d requests, %d start rows skipped)",
         result.rows, window[0].isoformat(), window[1].isoformat(), result.requests, result.start_rows,
+    )  # fmt: skip
+
+
+def _warn_unconfirmed(window: tuple[datetime, datetime], catchup: CatchUp) -> None:
+    until = catchup.end.isoformat() if catchup.end else "the reconnect"
+    log.warning(
+        "the back-fill from %s may miss the gap's last events: HA's recorder had not written up to %s "
+        "after %.0f s (backlog %s events)", window[0].isoformat(), until, catchup.waited_s, catchup.backlog,
     )  # fmt: skip
 
 

@@ -6,7 +6,7 @@ socket: it parses each frame (a bare object or, after coalesce_messages, an arra
 results and pongs to the future waiting for that id, and events to the handler registered for
 their subscription id. Handlers run synchronously in the reader and must never block.
 
-TLS policy and the wording of certificate failures live in core/ha/tls.py; here a rejected
+TLS policy and the wording of certificate failures live in core/tls.py; here a rejected
 certificate becomes a `TLSProblem` (an HAError, so the client and the Test button show it as is).
 """
 
@@ -25,9 +25,9 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from core.ha.redact import RedactingLogger, redact
-from core.ha.tls import CertificateFileError, explain_rejection, ssl_context
 from core.models import JsonDict
 from core.ratelog import RateLimitedLog
+from core.tls import CertificateFileError, explain_rejection, ssl_context
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,14 @@ class ReaderStats:
     unexpected: int = 0
     handler_errors: int = 0
     commands: int = 0
+
+
+def _command_error(reply: JsonDict) -> CommandError:
+    """HA's code and message from a success=false reply."""
+    error = reply.get("error")
+    if not isinstance(error, dict):
+        error = {}
+    return CommandError(str(error.get("code", "unknown_error")), str(error.get("message", "")))
 
 
 def _preview(data: object, limit: int = 160) -> str:
@@ -135,7 +143,7 @@ class HAConnection:
         try:
             ws = await connect(
                 url,
-                compression=None,  # deflate costs 13-24 % CPU on a LAN (perf-limits §2)
+                compression=None,  # deflate costs 13-24 % CPU on a LAN (docs/perf-limits.md §2)
                 max_size=max_size,
                 ping_interval=None,  # liveness is the app-level ping (it also proves HA's loop runs)
                 open_timeout=timeout_s,
@@ -203,10 +211,7 @@ class HAConnection:
         """Send a command and return its `result`; raises CommandError on success=false."""
         reply = await self.request(msg, timeout_s)
         if reply.get("success") is not True:
-            error = reply.get("error")
-            if not isinstance(error, dict):
-                error = {}
-            raise CommandError(str(error.get("code", "unknown_error")), str(error.get("message", "")))
+            raise _command_error(reply)
         return reply.get("result")
 
     async def subscribe(self, event_type: str, handler: EventHandler, timeout_s: float | None = None) -> int:
@@ -222,9 +227,7 @@ class HAConnection:
             async with asyncio.timeout(timeout_s):
                 reply = await future
             if reply.get("success") is not True:
-                raise CommandError(
-                    str((reply.get("error") or {}).get("code")), f"subscribe {event_type} failed"
-                )
+                raise _command_error(reply)  # HA's message says why (e.g. a non-admin token)
         except BaseException:
             self._handlers.pop(sub_ids[0], None)
             raise
@@ -286,9 +289,14 @@ class HAConnection:
         if type(msg) is not dict:
             self._unexpected("not a JSON object", msg)
             return
-        kind = msg.get("type")
+        kind, msg_id = msg.get("type"), msg.get("id")
+        if type(msg_id) is not int and kind in ("event", "result", "pong"):
+            # A list id is unhashable (it crashed the reader) and 1.0 would pass for 1: HA only
+            # ever sends integers, so anything else is counted, never routed.
+            self._unexpected("id is not an integer", msg)
+            return
         if kind == "event":
-            handler = self._handlers.get(msg.get("id"))  # type: ignore[arg-type]
+            handler = self._handlers.get(msg_id)  # type: ignore[arg-type]
             if handler is None:
                 self._unexpected("event for an unknown subscription", msg)
                 return
@@ -299,7 +307,7 @@ class HAConnection:
                 self.stats.handler_errors += 1
                 log.exception("HA event handler failed")
         elif kind == "result" or kind == "pong":
-            future = self._pending.pop(msg.get("id"), None)  # type: ignore[arg-type]
+            future = self._pending.pop(msg_id, None)  # type: ignore[arg-type]
             if future is None:
                 self._unexpected("reply to no pending command", msg)
             elif not future.done():

@@ -28,7 +28,7 @@ def _describe(err: BaseException, where: str) -> str:
         return f"A message from Home Assistant was too big: {err}"
     if isinstance(err, ConnectionClosed):
         return f"Connection closed by Home Assistant ({err})"
-    if isinstance(err, ssl.SSLCertVerificationError):  # HAConnection.open explains these (core/ha/tls.py)
+    if isinstance(err, ssl.SSLCertVerificationError):  # HAConnection.open explains these (core/tls.py)
         return f"TLS certificate of {where} rejected: {err.verify_message}"
     if isinstance(err, ssl.SSLError):
         if err.reason == "WRONG_VERSION_NUMBER":  # a TLS hello answered in plain HTTP

@@ -8,6 +8,7 @@ from enum import StrEnum
 from urllib.parse import urlsplit, urlunsplit
 
 from core.engine import EngineState
+from core.ha.backfill_catchup import CatchUp
 
 
 class ConnState(StrEnum):
@@ -33,6 +34,10 @@ class ConnectionInfo:
     last_error: str | None = None
     next_retry_at: datetime | None = None
     synced: bool = False  # registries, states and back-fill done on this connection
+    # Back-fills whose gap HA's recorder had not written to the end within the bounded wait (the
+    # tail of those gaps may be missing); the alert engine and the GUI read it from here.
+    backfill_unconfirmed: int = 0
+    last_catchup: CatchUp | None = None  # the recorder wait of this connection's back-fill
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +65,10 @@ class ClientTuning:
     backfill_slice_s: float = 3600.0  # the longest history request; shorter where history is dense
     backfill_first_slice_s: float = 1.0  # the first request, before the density is known
     backfill_chunk_entities: int = 250
+    # How long a back-fill waits for HA's recorder to write up to the first live event (then it
+    # fills what there is and says the gap may be incomplete), and how often it asks.
+    backfill_catchup_max_s: float = 120.0
+    backfill_catchup_poll_s: float = 1.0
     yield_every: int = 50  # messages handled between `await asyncio.sleep(0)` (GUI on the same loop)
     seed: int | None = None  # jitter RNG seed, for reproducible tests
 
@@ -93,7 +102,12 @@ def engine_state(info: ConnectionInfo, connections: int) -> EngineState:
 def status_detail(info: ConnectionInfo) -> str:
     if info.state == ConnState.CONNECTED:
         syncing = "" if info.synced else ", syncing"
-        return f"connected to HA {info.ha_version or '?'} ({info.entity_count} entities{syncing})"
+        text = f"connected to HA {info.ha_version or '?'} ({info.entity_count} entities{syncing})"
+        catchup = info.last_catchup
+        if catchup is not None and not catchup.caught_up:
+            behind = "" if catchup.backlog is None else f", {catchup.backlog} events behind"
+            text += f"; back-fill may be incomplete: HA's recorder had not caught up{behind}"
+        return text
     if info.state in (ConnState.BACKING_OFF, ConnState.AUTH_INVALID) and info.next_retry_at is not None:
         wait = max(0.0, (info.next_retry_at - datetime.now(UTC)).total_seconds())
         return f"{info.last_error}; retry in {wait:.0f} s"

@@ -1,5 +1,9 @@
 """InfluxDB export: line protocol, v1/v2 writers, the durable outbox sender (see docs/influxdb-schema.md).
 
-The runtime builds `core.influx.sender.InfluxSender(config.influxdb, store, bus)`; nothing is
-imported here so that importing a submodule stays cheap.
+`SPEC` builds `core.influx.sender.InfluxSender`; the sender is imported only when it is built, so that
+importing a submodule stays cheap.
 """
+
+from core.influx.spec import SPEC
+
+__all__ = ["SPEC"]

@@ -21,9 +21,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Final, Protocol
+from typing import Final, Protocol
 
 from core.models import EnrichedEvent
+from core.store.decode import Lookups
+from core.store.outbox import read_batch
+from core.store.writer import connect
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +37,10 @@ READ_CHUNK: Final = 500  # outbox rows read per step on the loop (~7 ms)
 
 
 class OutboxStore(Protocol):
-    """The subset of core.store.EventStore the sender uses (tests may pass another implementation)."""
+    """What the sender uses of core.store.EventStore (its file, for OutboxReader's own connection)."""
+
+    @property
+    def path(self) -> Path: ...
 
     async def read_outbox_batch(self, limit: int) -> list[tuple[int, EnrichedEvent]]: ...
 
@@ -111,29 +117,20 @@ class OutboxReader:
     """Reads the outbox past the batches already in flight, so that reading overlaps the POSTs.
 
     The store's `read_outbox_batch(limit)` always starts at the oldest row, which is still in
-    flight. For an EventStore (it has `path`) this reader runs the same SELECT as
-    core/store/outbox.py plus `event_id > after_id`, decoded by the store's own Lookups, on its own
-    read-only connection (PRAGMA query_only: every write still goes through the store's single
-    writer). It reads on the loop thread in READ_CHUNK-row steps with a yield between them: a
-    reader thread ping-pongs the GIL with the loop on every row and was ~25 % slower here.
-    Any other store is read through read_outbox_batch, one batch at a time (`can_skip` False).
+    flight. This reader runs the store's own outbox SELECT (core.store.outbox.read_batch) past
+    `after_id`, decoded by its own Lookups, on its own read-only connection to the store's file
+    (PRAGMA query_only: every write still goes through the store's single writer). It reads on the
+    loop thread in READ_CHUNK-row steps with a yield between them: a reader thread ping-pongs the
+    GIL with the loop on every row and was ~25 % slower here.
     """
 
     def __init__(self, store: OutboxStore) -> None:
-        self._store = store
-        self._path: Path | None = getattr(store, "path", None)
+        self._path = store.path
         self._conn: sqlite3.Connection | None = None
-        self._lookups: Any = None
-
-    @property
-    def can_skip(self) -> bool:
-        """Whether read() honours after_id (else only read when nothing is in flight)."""
-        return self._path is not None
+        self._lookups: Lookups | None = None
 
     async def read(self, limit: int, after_id: int | None) -> list[tuple[int, EnrichedEvent]]:
         """Oldest first: up to `limit` queued events with an id above `after_id` (None: from the start)."""
-        if self._path is None:
-            return await self._store.read_outbox_batch(limit)
         out: list[tuple[int, EnrichedEvent]] = []
         last = after_id or 0
         while len(out) < limit:
@@ -146,23 +143,9 @@ class OutboxReader:
         return out
 
     def _read_after(self, limit: int, after_id: int) -> list[tuple[int, EnrichedEvent]]:
-        from core.store.decode import EVENT_COLUMNS, Lookups
-        from core.store.writer import connect
-
-        if self._conn is None:
-            assert self._path is not None
+        if self._conn is None or self._lookups is None:
             self._conn, self._lookups = connect(self._path, readonly=True), Lookups()
-        rows = self._conn.execute(
-            f"SELECT {EVENT_COLUMNS} FROM influx_outbox o JOIN events e ON e.id = o.event_id "
-            "LEFT JOIN state_attributes a ON a.id = e.attrs_key "
-            "WHERE o.event_id > ? ORDER BY o.event_id LIMIT ?",
-            (after_id, limit),
-        ).fetchall()
-        out = []
-        for row in rows:
-            event_id, stored = self._lookups.decode(self._conn, row)
-            out.append((event_id, stored.to_event()))
-        return out
+        return read_batch(self._conn, self._lookups, limit, after_id)
 
     def close(self) -> None:
         if self._conn is not None:

@@ -39,7 +39,7 @@ from core.models import EnrichedEvent
 log = logging.getLogger(__name__)
 
 ENCODE_CHUNK = 1000  # events encoded between two yields to the loop
-IN_FLIGHT = 2  # POSTs of batch_size points in flight (influxd absorbs ~2x more with 2: perf-limits §5)
+IN_FLIGHT = 2  # POSTs of batch_size points in flight (influxd absorbs ~2x more: docs/perf-limits.md §5)
 
 
 class InfluxSender:
@@ -162,13 +162,12 @@ class InfluxSender:
         """Send batches oldest first until a read comes back short; while up to IN_FLIGHT POSTs are
         in flight, the next batch is read and encoded (InfluxDB works on another core meanwhile)."""
         size = self._config.batch_size
-        max_in_flight = IN_FLIGHT if self._reader.can_skip else 1
         in_flight: deque[asyncio.Task[Delivery]] = deque()
         last_id: int | None = None
         more = True
         try:
             while more or in_flight:
-                if more and len(in_flight) < max_in_flight:
+                if more and len(in_flight) < IN_FLIGHT:
                     batch = await self._reader.read(size, last_id)
                     more = len(batch) == size
                     if batch:

@@ -2,8 +2,9 @@
 
 from core.pipeline.pipeline import Pipeline
 from core.pipeline.registry import RegistryCache
+from core.pipeline.spec import SPEC
 from core.pipeline.stats import PipelineStats
 from core.pipeline.validate import Reason
 from core.store.rows import Resolution
 
-__all__ = ["Pipeline", "PipelineStats", "Reason", "RegistryCache", "Resolution"]
+__all__ = ["SPEC", "Pipeline", "PipelineStats", "Reason", "RegistryCache", "Resolution"]

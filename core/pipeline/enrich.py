@@ -20,6 +20,7 @@ from core.pipeline.validate import (
     epoch_us_of,
     opt_dict,
     opt_str,
+    state_text,
     time_us_of,
 )
 from core.store.rows import StoreRow
@@ -33,7 +34,7 @@ def _state_of(state_obj: JsonDict, what: str) -> str:
     value = state_obj.get("state")
     if not isinstance(value, str):
         raise Rejected(Reason.WRONG_TYPE, f"{what}.state is {type(value).__name__}, expected a string")
-    return value
+    return state_text(value, f"{what}.state")
 
 
 def _duration_ms(new_lc: int | None, old_lc: int | None) -> int | None:
@@ -126,6 +127,7 @@ class RowBuilder:
         state = row.get("s")
         if not isinstance(state, str):
             raise Rejected(Reason.WRONG_TYPE, f"history row s is {type(state).__name__}")
+        state_text(state, "history row s")
         time_us = epoch_us_of(row.get("lu"), "lu")
         lc = time_us if row.get("lc") is None else epoch_us_of(row.get("lc"), "lc")
         attrs, attrs_json = attributes_json(row.get("a"), self._limit)

@@ -8,7 +8,9 @@
 The reader never awaits storage: submit() only appends. If the processor falls behind (the loop
 is busy), submit processes inline once the ingress holds batch_size events, so ingress memory
 stays bounded without ever blocking. Nothing is dropped silently: rejections are counted per
-reason, and overflow goes to the spill file with a counter and a log line.
+reason, and overflow goes to the spill file with a counter and a log line. A row the store
+cannot write is quarantined (quarantine.py) and the rest of its batch lands; when writes keep
+failing while events wait, the engine is FAILED, so health says storage has stopped.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from core.config import StorageConfig
 from core.engine import EngineState, EngineStatus
 from core.models import EventSource
 from core.pipeline.enrich import RowBuilder
+from core.pipeline.quarantine import QuarantineFile, is_row_error
 from core.pipeline.registry import RegistryCache
 from core.pipeline.spill import SpillFile
 from core.pipeline.stats import LOG_PERIOD_S, PipelineStats, RateMeter
@@ -34,6 +37,8 @@ from core.store.store import EventStore
 
 _LOGGER = logging.getLogger(__name__)
 SPILL_FILENAME = "pipeline-spill.jsonl"
+QUARANTINE_FILENAME = "pipeline-quarantine.jsonl"
+FAILED_AFTER_S = 15.0  # writes failing this long while events wait: storage has stopped
 MAX_TXN_BATCHES = 10  # under load, up to this many batches are merged into one transaction
 LATENCY_SAMPLES_PER_BATCH = 32
 RETRY_DELAYS_S = (0.1, 0.5, 1.0, 2.0, 5.0)
@@ -63,9 +68,13 @@ class Pipeline:
         self._queued_rows = 0
         self._spill = SpillFile(store.path.parent / SPILL_FILENAME)
         self._spilling = False
+        self._quarantine = QuarantineFile(store.path.parent / QUARANTINE_FILENAME)
+        self.failed_after_s = FAILED_AFTER_S
+        self._failing_since: float | None = None  # monotonic start of the current run of failed writes
         self._wake_processor = asyncio.Event()
         self._wake_writer = asyncio.Event()
         self._writing = False  # a commit is in flight
+        self._in_flight = 0  # rows of that commit
         self._enqueued = 0  # rows handed to the write side (memory queue or spill) ...
         self._done = 0  # ... and of those, rows committed or found already stored
         self._flush_waiters: list[tuple[int, asyncio.Future[None]]] = []
@@ -208,11 +217,11 @@ class Pipeline:
                 await self._wake_writer.wait()
                 continue
             if rows:
-                self._writing = True
+                self._writing, self._in_flight = True, len(rows)
                 try:
                     result = await self._write(rows)
                 finally:
-                    self._writing = False
+                    self._writing, self._in_flight = False, 0
                 self._committed(rows, result)
                 if self._gave_up:
                     return
@@ -233,9 +242,13 @@ class Pipeline:
         attempt = 0
         while True:
             try:
-                return await self._store.write_events(rows)
+                result = await self._write_isolating(rows)
+                self._failing_since = None
+                return result
             except Exception as err:
                 self.stats.write_errors += 1
+                if self._failing_since is None:
+                    self._failing_since = time.monotonic()
                 self._last_error, self._last_error_at = f"{type(err).__name__}: {err}", time.time()
                 if self._stopping and attempt >= STOP_ATTEMPTS:
                     self._give_up(rows, err)
@@ -244,6 +257,31 @@ class Pipeline:
                 _LOGGER.error("storing %d events failed (%s); retrying in %.1f s", len(rows), err, delay)
                 attempt += 1
                 await asyncio.sleep(delay)
+
+    async def _write_isolating(self, rows: list[StoreRow]) -> WriteResult:
+        """Write the rows; when a row's value makes the transaction fail, halve the batch until
+        the failing rows are alone, quarantine those and store the rest."""
+        try:
+            return await self._store.write_events(rows)
+        except Exception as err:
+            if not is_row_error(err):
+                raise
+            if len(rows) == 1:
+                self._quarantine_row(rows[0], err)
+                return WriteResult([], 0)
+        mid = len(rows) // 2
+        first = await self._write_isolating(rows[:mid])
+        second = await self._write_isolating(rows[mid:])
+        return WriteResult(first.inserted + second.inserted, first.duplicates + second.duplicates)
+
+    def _quarantine_row(self, row: StoreRow, err: Exception) -> None:
+        self.stats.quarantined += 1
+        self._last_error, self._last_error_at = f"quarantined a row: {type(err).__name__}: {err}", time.time()
+        self._quarantine.append(row, err)
+        self._reasons.warning(
+            "quarantine", "the store cannot write a row of %s (%s); kept in %s, the rest is stored",
+            row.entity_id, err, self._quarantine.path,
+        )  # fmt: skip
 
     def _give_up(self, rows: list[StoreRow], err: Exception) -> None:
         """Stopping with storage failing: keep everything left in the spill for the next start."""
@@ -297,6 +335,7 @@ class Pipeline:
     async def start(self) -> None:
         """Replay a spill left by a previous run, then start the processor and the writer."""
         self._stopping = self._gave_up = False
+        self.stats.quarantined = await asyncio.to_thread(self._quarantine.count)
         replay = await asyncio.to_thread(self._spill.open)
         if replay:
             _LOGGER.warning("replaying %d spilled events from a previous run", replay)
@@ -347,8 +386,18 @@ class Pipeline:
     def status(self) -> EngineStatus:
         s = self.stats
         self._refresh_depths()
+        failing_s = 0.0 if self._failing_since is None else time.monotonic() - self._failing_since
+        dead = next((t for t in self._tasks if t.done() and not self._stopping), None)
         if not self._tasks:
             state, detail = EngineState.STOPPED, ""
+        elif dead is not None:  # a bug ended it: nothing submitted from now on would be stored
+            error = dead.exception() if not dead.cancelled() else None
+            state, detail = EngineState.FAILED, f"{dead.get_name()} stopped: {error!r}"
+        elif failing_s >= self.failed_after_s and (
+            waiting := s.queue_depth + s.spill_pending + self._in_flight
+        ):
+            state = EngineState.FAILED
+            detail = f"storage failing for {failing_s:.0f} s, {waiting} events not stored: {self._last_error}"
         elif s.spill_pending:
             state, detail = EngineState.DEGRADED, f"storage behind: {s.spill_pending} events spilled to disk"
         else:
@@ -356,8 +405,10 @@ class Pipeline:
         counters = {
             "received": s.received, "stored": s.stored, "duplicates": s.duplicates, "rejected": s.rejected,
             "spilled": s.spilled, "spill_pending": s.spill_pending, "queue_depth": s.queue_depth,
-            "batches": s.batches, "write_errors": s.write_errors,
+            "batches": s.batches, "write_errors": s.write_errors, "quarantined": s.quarantined,
         }  # fmt: skip
+        if s.quarantined and state == EngineState.RUNNING:
+            detail = f"{s.quarantined} rows the store could not write kept in {self._quarantine.path.name}"
         counters.update({f"rejected_{reason}": n for reason, n in s.rejected_by_reason.items()})
         rates = {"events_per_s": self._rate.rate()}
         for name, q in (("latency_p50_ms", 0.5), ("latency_p99_ms", 0.99)):

@@ -24,6 +24,7 @@ class PipelineStats:
     queue_depth: int = 0  # rows in memory between submit and commit
     batches: int = 0  # committed transactions
     write_errors: int = 0
+    quarantined: int = 0  # rows the store could not write, kept in the quarantine file (all runs)
     # time_fired -> committed (ms) of recent live events, for p50/p99 and the /metrics histogram.
     latency_ms: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_RESERVOIR))
     # Cumulative since start (never decreases, as Prometheus wants): counts per bound and sum.

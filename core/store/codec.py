@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from core.models import EventSource
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_AHEAD_US = 86_400_000_000  # a time more than a day ahead of our clock is not a real event
 _ONE_US = timedelta(microseconds=1)
 
 # Crockford base32 (ULID) <-> the digits Python's int(x, 32) reads. Every other letter maps to
@@ -40,13 +41,24 @@ def parse_time_us(text: str) -> int:
 
 
 def epoch_to_us(seconds: float) -> int:
-    """Return microseconds for an epoch float (history rows' `lu`/`lc`), rounded to the µs."""
-    return round(seconds * 1_000_000)
+    """Return microseconds for an epoch float (history rows' `lu`/`lc`) exactly as HA derives an
+    event's time from its float timestamp (datetime.fromtimestamp, not round(seconds * 1e6))."""
+    return (datetime.fromtimestamp(seconds, UTC) - EPOCH) // _ONE_US
+
+
+_MIN = datetime.min.replace(tzinfo=UTC)
+_MAX = datetime.max.replace(tzinfo=UTC)
 
 
 def us_to_datetime(time_us: int) -> datetime:
-    """Return the aware UTC datetime of epoch microseconds (exact, no float rounding)."""
-    return EPOCH + timedelta(microseconds=time_us)
+    """Return the aware UTC datetime of epoch microseconds (exact, no float rounding).
+
+    A time outside what datetime can hold (a row from before the edge checks, or written by
+    another program) is clamped to year 1 or 9999, so that every read path still answers."""
+    try:
+        return EPOCH + timedelta(microseconds=time_us)
+    except OverflowError:
+        return _MIN if time_us < 0 else _MAX
 
 
 def datetime_to_us(dt: datetime) -> int:

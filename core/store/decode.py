@@ -7,7 +7,9 @@ from typing import Any
 
 import orjson
 
+from core.models import EnrichedEvent
 from core.store.codec import SOURCE_NAMES, decode_context, decode_origin
+from core.store.query_types import StoredEvent
 from core.store.rows import Resolution, StoreRow
 
 EVENT_COLUMNS = (
@@ -68,3 +70,16 @@ class Lookups:
             enrich=self.enrich[nk],
             attributes=attributes,
         )
+
+    def decode_all(self, conn: sqlite3.Connection, rows: list[Any]) -> list[tuple[int, EnrichedEvent]]:
+        """`SELECT EVENT_COLUMNS` rows as (event id, event), in row order."""
+        out = []
+        for row in rows:
+            event_id, stored = self.decode(conn, row)
+            out.append((event_id, stored.to_event()))
+        return out
+
+
+def decode_events(conn: sqlite3.Connection, lookups: Lookups, rows: list[Any]) -> list[StoredEvent]:
+    """`SELECT EVENT_COLUMNS` rows as StoredEvents, in row order."""
+    return [StoredEvent(event_id, event) for event_id, event in lookups.decode_all(conn, rows)]

@@ -1,10 +1,18 @@
-"""The event write path, run in the writer thread: encode rows, insert, outbox, rollups, commit."""
+"""The event write path, run in the writer thread: encode rows, insert, outbox, rollups, commit.
+
+Exactly-once: UNIQUE(entity_key, time_us) drops a row stored before at the same microsecond. A
+back-fill or snapshot row is also dropped when the same entity has the same state stored within
+NEAR_US of it: HA derives the event's ISO time from a sub-microsecond float, and a history float
+converted any other way than HA's lands 1 µs off; that must never store one change twice. Live
+rows skip the probe (it would cost an index lookup per event): their copy from history comes later.
+"""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
 
+from core.models import EventSource
 from core.store.codec import ORIGIN_CODES, SOURCE_CODES, ulid_to_bytes
 from core.store.keys import HOUR_US, KeyCaches
 from core.store.rollup_state import RollupState, catch_up
@@ -14,6 +22,10 @@ INSERT_EVENT = (
     "INSERT OR IGNORE INTO events (id, entity_key, time_us, state, old_state, attrs_key, ctx, ctx_parent, "
     "user_key, origin, source, event_type, duration_ms, enrich_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
+NEAR_US = 2  # same entity and state this close is the same event
+_NEAR_SQL = "SELECT 1 FROM events WHERE entity_key = ? AND time_us BETWEEN ? AND ? AND state IS ? LIMIT 1"
+_LIVE: str = EventSource.LIVE
+_MISSING = object()
 EventParams = tuple[
     int, int, int, str | None, str | None, int, bytes | str | None, bytes | str | None,
     int | None, int | str | None, int, int, int | None, int,
@@ -46,6 +58,9 @@ def write_events(
 def _insert(
     conn: sqlite3.Connection, caches: KeyCaches, rollups: RollupState, rows: Sequence[StoreRow], outbox: bool
 ) -> WriteResult:
+    rows, near = _without_near_duplicates(conn, caches, rows)
+    if not rows:
+        return WriteResult([], near)
     first = caches.next_event_id
     last = first + len(rows) - 1
     params = _encode(conn, caches, rows, first)
@@ -68,7 +83,36 @@ def _insert(
     if rollups.due():
         rollups.flush(conn)
     caches.flush_touched(conn)
-    return WriteResult(inserted, len(rows) - len(kept))
+    return WriteResult(inserted, len(rows) - len(kept) + near)
+
+
+def _without_near_duplicates(
+    conn: sqlite3.Connection, caches: KeyCaches, rows: Sequence[StoreRow]
+) -> tuple[Sequence[StoreRow], int]:
+    """Drop back-fill/snapshot rows within NEAR_US of a stored or earlier row (same entity, state)."""
+    if all(r.source == _LIVE for r in rows):
+        return rows, 0
+    earlier: dict[tuple[str, int], str | None] = {}
+    kept: list[StoreRow] = []
+    for r in rows:
+        if r.source != _LIVE and _is_near_duplicate(conn, caches, earlier, r):
+            continue
+        earlier[(r.entity_id, r.time_us)] = r.state
+        kept.append(r)
+    return kept, len(rows) - len(kept)
+
+
+def _is_near_duplicate(
+    conn: sqlite3.Connection, caches: KeyCaches, earlier: dict[tuple[str, int], str | None], r: StoreRow
+) -> bool:
+    eid, t = r.entity_id, r.time_us
+    for dt in range(-NEAR_US, NEAR_US + 1):
+        if dt and earlier.get((eid, t + dt), _MISSING) == r.state:
+            return True
+    key = caches.entity.get(eid)
+    if key is None:
+        return False  # never stored
+    return conn.execute(_NEAR_SQL, (key, t - NEAR_US, t + NEAR_US, r.state)).fetchone() is not None
 
 
 def _encode(

@@ -33,17 +33,23 @@ def _ids_json(ids: Sequence[int]) -> str:
     return orjson.dumps(list(ids)).decode()
 
 
-def read_batch(conn: sqlite3.Connection, lookups: Lookups, limit: int) -> list[tuple[int, EnrichedEvent]]:
+def read_batch(
+    conn: sqlite3.Connection, lookups: Lookups, limit: int, after_id: int = 0
+) -> list[tuple[int, EnrichedEvent]]:
+    """Oldest first: up to `limit` queued (event id, event) with an id above `after_id` (event ids
+    start at 1, so 0 reads from the oldest). The sender reads past the batches it has in flight."""
     rows = conn.execute(
         f"SELECT {EVENT_COLUMNS} FROM influx_outbox o JOIN events e ON e.id = o.event_id "
-        "LEFT JOIN state_attributes a ON a.id = e.attrs_key ORDER BY o.event_id LIMIT ?",
-        (limit,),
+        "LEFT JOIN state_attributes a ON a.id = e.attrs_key "
+        "WHERE o.event_id > ? ORDER BY o.event_id LIMIT ?",
+        (after_id, limit),
     ).fetchall()
-    out = []
-    for row in rows:
-        event_id, stored = lookups.decode(conn, row)
-        out.append((event_id, stored.to_event()))
-    return out
+    return lookups.decode_all(conn, rows)
+
+
+def quarantined(conn: sqlite3.Connection) -> int:
+    """How many points are in the quarantine."""
+    return int(conn.execute("SELECT count(*) FROM influx_quarantine").fetchone()[0])
 
 
 def stats(conn: sqlite3.Connection) -> tuple[int, datetime | None]:

@@ -14,10 +14,11 @@ import sqlite3
 from collections.abc import Callable
 from datetime import datetime, time, timedelta, tzinfo
 from pathlib import Path
+from time import time_ns
 from typing import TypeVar
 
 from core.store import query_events, query_meta, query_stats
-from core.store.codec import datetime_to_us, us_to_datetime
+from core.store.codec import MAX_AHEAD_US, datetime_to_us, us_to_datetime
 from core.store.decode import Lookups
 from core.store.query_types import (
     AreaInfo,
@@ -104,7 +105,11 @@ class EventQueries:
 
     async def last_time_fired(self) -> datetime | None:
         """time_fired of the newest stored event (the HA client back-fills from here)."""
-        row = await self._reads.run(lambda c: c.execute("SELECT max(time_us) FROM events").fetchone())
+        # Bounded like the pipeline's edge check: one row from year 9999 in an older store must
+        # not pass for the newest event, or no outage would ever be back-filled again.
+        limit = time_ns() // 1000 + MAX_AHEAD_US
+        sql = "SELECT max(time_us) FROM events WHERE time_us BETWEEN 0 AND ?"
+        row = await self._reads.run(lambda c: c.execute(sql, (limit,)).fetchone())
         return None if row[0] is None else us_to_datetime(row[0])
 
     # -- dashboard statistics ---------------------------------------------------------------

@@ -11,21 +11,14 @@ import sqlite3
 from typing import Any
 
 from core.store.codec import SOURCE_CODES, encode_context, ulid_time_ms
-from core.store.decode import EVENT_COLUMNS, EVENT_FROM, Lookups
+from core.store.decode import EVENT_COLUMNS, EVENT_FROM, Lookups, decode_events
 from core.store.query_types import EventFilter, EventPage, StoredEvent
+from core.store.sql_filters import add_filters
 
 # A context's events are looked for from its ULID time to this much later: an automation's
 # state changes follow its trigger within seconds, a long script within hours.
 CONTEXT_WINDOW_US = 86_400_000_000
 CLOCK_SLACK_US = 2_000_000  # HA's clock may step back a little between context and state
-
-
-def _decode_all(conn: sqlite3.Connection, lookups: Lookups, rows: list[Any]) -> list[StoredEvent]:
-    out = []
-    for row in rows:
-        event_id, stored = lookups.decode(conn, row)
-        out.append(StoredEvent(event_id, stored.to_event()))
-    return out
 
 
 def _entity_key(conn: sqlite3.Connection, entity_id: str) -> int | None:
@@ -41,12 +34,12 @@ def last_events(conn: sqlite3.Connection, lookups: Lookups, entity_id: str, limi
         f"SELECT {EVENT_COLUMNS} FROM {EVENT_FROM} WHERE e.entity_key = ? ORDER BY e.time_us DESC LIMIT ?",
         (key, limit),
     ).fetchall()
-    return _decode_all(conn, lookups, rows)
+    return decode_events(conn, lookups, rows)
 
 
 def event_by_id(conn: sqlite3.Connection, lookups: Lookups, event_id: int) -> StoredEvent | None:
     rows = conn.execute(f"SELECT {EVENT_COLUMNS} FROM {EVENT_FROM} WHERE e.id = ?", (event_id,)).fetchall()
-    found = _decode_all(conn, lookups, rows)
+    found = decode_events(conn, lookups, rows)
     return found[0] if found else None
 
 
@@ -68,10 +61,10 @@ def by_context(
     rows = conn.execute(
         f"SELECT {EVENT_COLUMNS} FROM {EVENT_FROM} WHERE {where} ORDER BY e.time_us, e.id", params
     ).fetchall()
-    return _decode_all(conn, lookups, rows)
+    return decode_events(conn, lookups, rows)
 
 
-def _filter_sql(conn: sqlite3.Connection, f: EventFilter) -> tuple[list[str], list[Any]] | None:
+def filter_sql(conn: sqlite3.Connection, f: EventFilter) -> tuple[list[str], list[Any]] | None:
     """WHERE terms for a filter, or None when it cannot match anything (unknown entity)."""
     terms: list[str] = []
     params: list[Any] = []
@@ -109,16 +102,11 @@ def page(
     ascending: bool,
 ) -> EventPage:
     """One page of events in [start, end), newest first unless `ascending`."""
-    built = _filter_sql(conn, f)
+    built = filter_sql(conn, f)
     if built is None:
         return EventPage([], None)
     terms, params = built
-    if start_us is not None:
-        terms.append("e.time_us >= ?")
-        params.append(start_us)
-    if end_us is not None:
-        terms.append("e.time_us < ?")
-        params.append(end_us)
+    add_filters(terms, params, (("e.time_us >= ?", start_us), ("e.time_us < ?", end_us)))
     if cursor is not None:
         t, i = (int(x) for x in cursor.split(":"))
         op = ">" if ascending else "<"
@@ -131,6 +119,6 @@ def page(
     rows = conn.execute(
         f"SELECT {EVENT_COLUMNS} FROM {EVENT_FROM} WHERE {where} ORDER BY {order} LIMIT ?", [*params, limit]
     ).fetchall()
-    events = _decode_all(conn, lookups, rows)
+    events = decode_events(conn, lookups, rows)
     next_cursor = f"{rows[-1][2]}:{rows[-1][0]}" if len(rows) == limit else None
     return EventPage(events, next_cursor)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from core.store.codec import us_to_datetime
@@ -121,9 +122,18 @@ def buckets(
         f[4] = lo if f[4] is None or (lo is not None and lo < f[4]) else f[4]
         f[5] = hi if f[5] is None or (hi is not None and hi > f[5]) else f[5]
         f[6] += unavail
+    return fill_buckets(start_s, end_s, bucket_s, folded)
+
+
+BucketSums = Sequence[Any]  # (n, changes, n_num, sum, min, max, unavail_ms) of one bucket
+
+
+def fill_buckets(start_s: int, end_s: int, bucket_s: int, sums: Mapping[int, BucketSums]) -> list[BucketStat]:
+    """Every bucket of [start, end) in order, from per-bucket sums keyed by bucket start (seconds);
+    a bucket without a row is all zeros with no mean, min or max."""
     out = []
     for b in range(start_s, end_s, bucket_s):
-        r = folded.get(b)
+        r = sums.get(b)
         if r is None:
             out.append(BucketStat(us_to_datetime(b * US), 0, 0, 0, None, None, None, 0.0))
         else:

@@ -221,6 +221,10 @@ class EventStore:
     async def list_quarantine(self, limit: int = 100) -> list[QuarantineEntry]:
         return await self._reads.run(lambda conn: outbox.list_quarantine(conn, limit))
 
+    async def quarantine_count(self) -> int:
+        """How many points were quarantined (InfluxDB refused them for good)."""
+        return await self._reads.run(outbox.quarantined)
+
     # -- meta key/value ------------------------------------------------------------------------
 
     async def get_meta(self, key: str) -> str | None:

@@ -30,6 +30,10 @@ def parse_args(argv: list[str] | None = None) -> SimulatorConfig:
         "--tls-cert", metavar="FILE", help="PEM certificate (chain): serve wss:// and https://"
     )
     parser.add_argument("--tls-key", metavar="FILE", help="PEM private key of --tls-cert")
+    parser.add_argument(
+        "--recorder-lag", type=float, default=0.0, metavar="S",
+        help="history shows rows only S seconds late (a recorder behind under load)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     _check_tls(args.tls_cert, args.tls_key)
     return SimulatorConfig(
@@ -41,6 +45,7 @@ def parse_args(argv: list[str] | None = None) -> SimulatorConfig:
         admin=not args.non_admin,
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
+        recorder_lag=max(0.0, args.recorder_lag),
     )
 
 

@@ -1,8 +1,9 @@
 """The motion -> automation -> light -> follow-up chain, with HA's context parent links.
 
 As in HA: the automation's trigger context C1 has parent_id = the motion state's context; the automation
-entity's state write, automation_triggered and the service call it makes all carry C1; the light changes
-under C1; a second automation triggered by the light runs under C2 (parent C1) and switches something.
+entity's state writes (`current` 1 when the run starts, 0 when it ends), automation_triggered and the
+service call it makes all carry C1; the light changes under C1; a second automation triggered by the
+light runs under C2 (parent C1) and switches something.
 """
 
 from __future__ import annotations
@@ -40,12 +41,18 @@ class ChainRunner:
         self._call_service("light", "turn_on", chain.light, c1)
         light = _behaviour(home, chain.light, Light)
         events += self._write(chain.light, light.turn_on(self._rng), c1)
+        events += self._finish(chain.automation, c1)  # its action is done (real HA: right after the light)
         c2 = states.new_context(clock.now_us(), parent_id=c1.id)
         events += self._automation(chain.follow_automation, c2, source=chain.light)
         self._call_service("switch", "toggle", chain.follow_target, c2)
         target = _behaviour(home, chain.follow_target, Toggle)
         events += self._write(chain.follow_target, target.toggle(), c2)
+        events += self._finish(chain.follow_automation, c2)
         return root.id, events
+
+    def _finish(self, entity_id: str, context: Context) -> int:
+        """A run ends: HA writes the automation's state again with `current` 0, under the run's context."""
+        return self._write(entity_id, _behaviour(self._home, entity_id, Automation).finish(), context)
 
     def _automation(self, entity_id: str, context: Context, *, source: str) -> int:
         now = clock.now_us()

@@ -190,14 +190,19 @@ class Automation(Behaviour):
         return None
 
     def trigger(self, us: int) -> Reading:
-        """Record a run at time `us`."""
+        """Start a run at time `us`: last_triggered moves and `current` (runs in progress) is 1."""
         self._last = clock.iso(us)
+        self._current = self._make(running=1)
+        return self._current
+
+    def finish(self) -> Reading:
+        """The run's actions are done: `current` is back to 0 (HA writes the state again)."""
         self._current = self._make()
         return self._current
 
-    def _make(self) -> Reading:
+    def _make(self, running: int = 0) -> Reading:
         return self._reading(
-            "on", {"id": self._id, "last_triggered": self._last, "mode": "single", "current": 0}
+            "on", {"id": self._id, "last_triggered": self._last, "mode": "single", "current": running}
         )
 
 

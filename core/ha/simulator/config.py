@@ -51,6 +51,10 @@ class SimulatorConfig:
     history_commit_interval: float = 0.0
     """Like the recorder's commit_interval (HA default 5 s): rows newer than the last commit are not
     returned by history queries yet. 0 makes every row visible at once."""
+    recorder_lag: float = 0.0
+    """Seconds the recorder trails the event bus: a row becomes visible to history queries only this
+    long after it was recorded (HA under load or on slow storage, such as an SD card, commits
+    seconds late). recorder/info reports the rows still waiting as its `backlog`."""
     compress: bool = True
     """Accept permessage-deflate when the client offers it, as HA (aiohttp's default) does."""
     tls_cert: str | None = None

@@ -16,8 +16,11 @@ EMPTY_ATTRIBUTES_JSON = b"{}"
 _NO_ATTRIBUTES = orjson.Fragment(EMPTY_ATTRIBUTES_JSON)
 
 
-Row = tuple[int, int, str, bytes]
-"""One recorded state write: (last_updated_us, last_changed_us, state, attributes JSON).
+Row = tuple[float, float, str, bytes]
+"""One recorded state write: (last_updated_ts, last_changed_ts, state, attributes JSON).
+
+Times are the epoch floats HA's recorder stores (last_updated_ts, finer than a microsecond) and
+history returns as they are; query bounds are compared as floats too, as the recorder does.
 
 A removal is recorded like HA does: state "" and no attributes. A plain tuple of atomic values on
 purpose: the garbage collector stops tracking such tuples (not NamedTuple instances), so a ring of
@@ -36,7 +39,7 @@ class HistoryStore:
     def __init__(self, rows_per_entity: int, max_age_s: float) -> None:
         self._rows_per_entity = rows_per_entity
         self._capacity: dict[str, int] = {}
-        self._max_age_us = int(max_age_s * clock.US_PER_S)
+        self._max_age_s = max_age_s
         self._rows: dict[str, deque[Row]] = {}
         self._run_starts: list[int] = []
 
@@ -66,16 +69,27 @@ class HistoryStore:
             attrs_json = rows[-1][ATTRS]
         rows.append((lu, lu if lc == lu else lc, sys.intern(state), attrs_json))
         # One pop per append is enough to keep pace, since rows arrive one at a time.
-        if rows[0][LU] < lu - self._max_age_us:
+        if rows[0][LU] < lu - self._max_age_s:
             rows.popleft()
 
     def rows(self, entity_id: str) -> Iterable[Row]:
         """Return the recorded rows of one entity, oldest first."""
         return self._rows.get(entity_id, ())
 
+    def count_after(self, ts: float) -> int:
+        """Rows recorded after `ts` (newest rows are at the right end of each ring)."""
+        count = 0
+        for rows in self._rows.values():
+            for row in reversed(rows):
+                if row[LU] <= ts:
+                    break
+                count += 1
+        return count
+
     def has_rows_before(self, us: int) -> bool:
         """Return True when any entity has a row older than `us` (HA's has_states_before)."""
-        return any(rows and rows[0][LU] < us for rows in self._rows.values())
+        ts = clock.ts(us)
+        return any(rows and rows[0][LU] < ts for rows in self._rows.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,19 +114,20 @@ def significant_states(store: HistoryStore, query: HistoryQuery, visible_until: 
     entity_ids = list(dict.fromkeys(query.entity_ids))
     single = len(entity_ids) == 1
     result: dict[str, Any] = {}
+    visible_ts = clock.ts(visible_until)
     for entity_id in entity_ids:
-        rows = [row for row in store.rows(entity_id) if row[LU] <= visible_until]
+        rows = [row for row in store.rows(entity_id) if row[LU] <= visible_ts]
         start_row = None
         if run_start is not None:
             # The multi-entity start-state query only looks inside the current recorder run.
-            start_row = _last_before(rows, query.start, None if single else run_start)
+            start_row = _last_before(rows, clock.ts(query.start), None if single else clock.ts(run_start))
         selected = list(_in_period(rows, query, entity_id.split(".", 1)[0]))
         if formatted := _format_rows(entity_id, start_row, selected, query):
             result[entity_id] = formatted
     return result
 
 
-def _last_before(rows: list[Row], start: int, run_start: int | None) -> Row | None:
+def _last_before(rows: list[Row], start: float, run_start: float | None) -> Row | None:
     found = None
     for row in rows:
         if row[LU] >= start:
@@ -124,10 +139,11 @@ def _last_before(rows: list[Row], start: int, run_start: int | None) -> Row | No
 
 def _in_period(rows: list[Row], query: HistoryQuery, domain: str) -> Iterator[Row]:
     keep_all = not query.significant_changes_only or domain in const.SIGNIFICANT_DOMAINS
+    start, end = clock.ts(query.start), None if query.end is None else clock.ts(query.end)
     for row in rows:
-        if row[LU] <= query.start:
+        if row[LU] <= start:
             continue
-        if query.end is not None and row[LU] >= query.end:
+        if end is not None and row[LU] >= end:
             break
         if keep_all or row[LC] == row[LU]:
             yield row
@@ -155,7 +171,7 @@ def _format_rows(
     for row, _ in pairs[1:]:
         # minimal_response: later rows only on a state change, and only state + last_updated.
         if row[STATE] != previous:
-            out.append({"s": row[STATE], "lu": clock.ts(row[LU])})
+            out.append({"s": row[STATE], "lu": row[LU]})
             previous = row[STATE]
     return out
 
@@ -167,7 +183,7 @@ def _compressed(
     if attrs:
         item["a"] = _NO_ATTRIBUTES if no_attrs else orjson.Fragment(row[ATTRS])
     # The start-time row reports the requested start_time as its last_updated, and no last_changed.
-    item["lu"] = start_ts if start_ts is not None else clock.ts(row[LU])
+    item["lu"] = start_ts if start_ts is not None else row[LU]
     if with_lc and start_ts is None and row[LC] != row[LU]:
-        item["lc"] = clock.ts(row[LC])
+        item["lc"] = row[LC]
     return item

@@ -47,6 +47,10 @@ class State:
     last_updated: int
     last_reported: int
     context: Context
+    changed_ts: float | None = None
+    """last_changed as the float HA keeps (None: exactly last_changed µs); the recorder stores it."""
+    updated_ts: float | None = None
+    """The same for last_updated."""
     _json: bytes | None = field(default=None, repr=False)
 
     @property

@@ -69,10 +69,16 @@ def rename_entity(home: DemoHome, entity_id: str, new_entity_id: str | None, nam
         return entity_id
     entry.modified_at = _stamp()
     data: dict[str, Any] = {"action": "update", "entity_id": entry.entity_id, "changes": changes}
-    if "entity_id" in changes:
-        data["old_entity_id"] = entity_id
+    if "entity_id" not in changes:
+        # HA's entity updates its state from its own registry listener, which runs before the
+        # WebSocket's: a client gets the new friendly_name first, then the registry event.
+        if sim is not None:
+            _rewrite_state(home, sim, entity_id, name)
+        _fire(home, const.EVENT_ENTITY_REGISTRY_UPDATED, data)
+        return entry.entity_id
+    data["old_entity_id"] = entity_id
     _fire(home, const.EVENT_ENTITY_REGISTRY_UPDATED, data)
-    if sim is not None:
+    if sim is not None:  # a new entity_id re-adds the entity: its states follow the event
         _rewrite_state(home, sim, entity_id, name)
     return entry.entity_id
 

@@ -20,6 +20,7 @@ from core.ha.simulator.command_table import Command
 from core.ha.simulator.commands_core import COMMANDS as CORE_COMMANDS
 from core.ha.simulator.commands_core import config_dict
 from core.ha.simulator.commands_history import COMMANDS as HISTORY_COMMANDS
+from core.ha.simulator.commands_recorder import COMMANDS as RECORDER_COMMANDS
 from core.ha.simulator.commands_registry import COMMANDS as REGISTRY_COMMANDS
 from core.ha.simulator.config import SimulatorConfig
 from core.ha.simulator.connection import ClientConnection
@@ -77,7 +78,9 @@ class Simulator:
         self.config = config
         self.time_zone = clock.local_zone("Europe/Berlin")
         self.home = build_home(config)
-        self.commands: Mapping[str, Command] = {**CORE_COMMANDS, **REGISTRY_COMMANDS, **HISTORY_COMMANDS}
+        self.commands: Mapping[str, Command] = {
+            **CORE_COMMANDS, **REGISTRY_COMMANDS, **HISTORY_COMMANDS, **RECORDER_COMMANDS,
+        }  # fmt: skip
         self.disconnect_reasons: list[str] = []
         """Why the server ended connections (HA's log lines), oldest first."""
         self._activity = Activity(self.home, random.Random(f"{config.seed}-activity"), config.rate)
@@ -155,6 +158,11 @@ class Simulator:
     def events_emitted(self) -> int:
         """state_changed events generated since start (all causes: generator, chains, API, bursts)."""
         return self.home.states.events_emitted
+
+    @property
+    def connection_count(self) -> int:
+        """WebSocket clients connected now (authenticated or not)."""
+        return len(self._connections)
 
     @property
     def rate(self) -> float:
@@ -323,12 +331,16 @@ class Simulator:
         self._startup.trigger()
 
     def history_visible_until(self) -> int:
-        """Newest row time the recorder has committed (config.history_commit_interval)."""
-        now = clock.now_us()
+        """Newest row time the recorder has committed (config.history_commit_interval, recorder_lag)."""
+        now = clock.now_us() - int(self.config.recorder_lag * clock.US_PER_S)
         interval = int(self.config.history_commit_interval * clock.US_PER_S)
         if interval <= 0:
             return now
         return now - (now - self._started_us) % interval
+
+    def recorder_backlog(self) -> int:
+        """Rows recorded but not committed yet (recorder/info's `backlog`)."""
+        return self.home.history.count_after(clock.ts(self.history_visible_until()))
 
     def config_json(self) -> bytes:
         """GET /api/config body."""

@@ -62,12 +62,19 @@ class StateMachine:
         at: int | None = None,
     ) -> bool:
         """Write a state. Returns False when nothing changed (only last_reported moves, no event)."""
-        now = clock.now_us() if at is None else at
+        ts: float | None = None
+        if at is None:
+            ts = clock.now_ts()
+            now = clock.us_of_ts(ts)
+        else:
+            now = at
         old = self._states.get(entity_id)
         last_changed = now
         if old is not None:
             # Keep each entity's timestamps strictly increasing even if the clock steps back.
-            now = max(now, old.last_updated + 1, old.last_reported + 1)
+            nudged = max(now, old.last_updated + 1, old.last_reported + 1)
+            if nudged != now:
+                now, ts = nudged, None
             last_changed = now
             same_state = old.state == state
             if (
@@ -83,9 +90,11 @@ class StateMachine:
         if attrs_json is None:
             attrs_json = dumps_kept(attributes)
         ctx = context or self.new_context(now)
-        new = State(entity_id, state, attributes, attrs_json, last_changed, now, now, ctx)
+        lu_ts = clock.ts(now) if ts is None else ts
+        lc_ts = lu_ts if old is None or last_changed == now else _changed_ts(old)
+        new = State(entity_id, state, attributes, attrs_json, last_changed, now, now, ctx, lc_ts, lu_ts)
         self._states[entity_id] = new
-        self.history.append(entity_id, (now, last_changed, state, attrs_json))
+        self.history.append(entity_id, (lu_ts, lc_ts, state, attrs_json))
         self._fire(entity_id, old, new, now, ctx)
         return True
 
@@ -93,7 +102,7 @@ class StateMachine:
         """Insert a state without firing an event (the initial population of the demo home)."""
         context = self.new_context(us)
         self._states[entity_id] = State(entity_id, state, attributes, attrs_json, us, us, us, context)
-        self.history.append(entity_id, (us, us, state, attrs_json))
+        self.history.append(entity_id, (clock.ts(us), clock.ts(us), state, attrs_json))
 
     def remove(self, entity_id: str, context: Context | None = None) -> bool:
         """Remove an entity's state: state_changed with new_state null."""
@@ -101,7 +110,7 @@ class StateMachine:
         if old is None:
             return False
         now = max(clock.now_us(), old.last_updated + 1, old.last_reported + 1)
-        self.history.append(entity_id, (now, now, "", EMPTY_ATTRIBUTES_JSON))
+        self.history.append(entity_id, (clock.ts(now), clock.ts(now), "", EMPTY_ATTRIBUTES_JSON))
         self._fire(entity_id, old, None, now, context or self.new_context(now))
         return True
 
@@ -131,3 +140,7 @@ class StateMachine:
             )
         )
         self.bus.deliver(const.EVENT_STATE_CHANGED, event_json)
+
+
+def _changed_ts(state: State) -> float:
+    return clock.ts(state.last_changed) if state.changed_ts is None else state.changed_ts

@@ -1,4 +1,4 @@
-"""The alert engine ("alerts"): evaluates the rules in core.alert_rules on real runtime state every
+"""The alert engine ("alerts"): evaluates the rules in core.alerts.rules on real runtime state every
 few seconds, raises an alert when a condition starts, clears it when the condition ends, and keeps
 every alert with its history in alerts.db. Every raise/ack/resolve is published on Topic.ALERT
 (payload: the `Alert` record; its `state` says which).
@@ -15,18 +15,20 @@ import logging
 import shutil
 import time
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from core.alert_rules import AlertThresholds, Finding, Observation, evaluate
-from core.alert_store import ALERTS_DB, Alert, AlertStore, HistoryEntry
+from core.alerts.rules import AlertThresholds, Finding, Observation, evaluate
+from core.alerts.store import ALERTS_DB, Alert, AlertStore, HistoryEntry
 from core.bus import Topic, Unsubscribe
-from core.engine import EngineState, EngineStatus
+from core.engine import EngineRole, EngineSpec, EngineState, EngineStatus
+from core.influx.spec import SPEC as INFLUX
 from core.logs import redact
 
 if TYPE_CHECKING:
-    from core.runtime import Runtime
+    from core.deps import Deps
+    from core.ha.info import ConnectionInfo
+    from core.influx.status import InfluxStatus
 
 _LOGGER = logging.getLogger(__name__)
 DETAIL_REFRESH_S = 60.0  # how often an open alert's message ("down for N s") is rewritten
@@ -37,17 +39,17 @@ class AlertEngine:
 
     def __init__(
         self,
-        runtime: Runtime,
+        deps: Deps,
         *,
         thresholds: AlertThresholds | None = None,
         interval_s: float = 5.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.runtime = runtime
+        self.deps = deps
         self.thresholds = thresholds or AlertThresholds()
         self.interval_s = interval_s
         self._clock = clock
-        self.store = AlertStore(Path(runtime.data_dir) / ALERTS_DB)
+        self.store = AlertStore(deps.data_dir / ALERTS_DB)
         self._open: dict[str, Alert] = {}
         self._suppressed: set[str] = set()
         self._lock = asyncio.Lock()
@@ -60,14 +62,15 @@ class AlertEngine:
         self._ha_down_since: float | None = None
         self._last_event_at: float | None = None
         self._stored_seen = -1
-        self._influx: tuple[float, Any] | None = None  # (received at, InfluxStatus)
+        self._influx: tuple[float, InfluxStatus] | None = None  # (received at, status)
+        self._check_failures: dict[str, str] = {}  # check name -> why it could not run this pass
 
     # -- engine ---------------------------------------------------------------------------------
 
     async def start(self) -> None:
         await self.store.open()
         self._open = {a.rule: a for a in await self.store.open_alerts()}
-        bus = self.runtime.bus
+        bus = self.deps.bus
         self._unsubscribe = [
             bus.subscribe(Topic.HA_CONNECTION, self._on_ha),
             bus.subscribe(Topic.INFLUX_STATUS, self._on_influx),
@@ -87,10 +90,15 @@ class AlertEngine:
 
     def status(self) -> EngineStatus:
         state = EngineState.RUNNING if self._task is not None else EngineState.STOPPED
+        detail = f"{len(self._open)} open" if self._task is not None else ""
+        if self._check_failures and state is EngineState.RUNNING:
+            # A check that cannot run must never read as "nothing wrong".
+            state = EngineState.DEGRADED
+            detail += "; failing checks: " + ", ".join(sorted(self._check_failures))
         return EngineStatus(
             self.name,
             state,
-            detail=f"{len(self._open)} open" if self._task is not None else "",
+            detail=detail,
             started_at=self._started_at,
             last_error=self._last_error,
             errors=self._errors,
@@ -109,13 +117,13 @@ class AlertEngine:
 
     # -- bus ------------------------------------------------------------------------------------
 
-    def _on_ha(self, info: Any) -> None:
-        if str(getattr(info, "state", "")) == "connected":
+    def _on_ha(self, info: ConnectionInfo) -> None:
+        if info.state == "connected":
             self._ha_down_since = None
         elif self._ha_down_since is None:
             self._ha_down_since = self._clock()
 
-    def _on_influx(self, status: Any) -> None:
+    def _on_influx(self, status: InfluxStatus) -> None:
         self._influx = (self._clock(), status)
 
     # -- evaluation -----------------------------------------------------------------------------
@@ -123,65 +131,67 @@ class AlertEngine:
     async def observe(self) -> Observation:
         """Gather the real state every rule reads, once."""
         now = self._clock()
-        info = getattr(self.runtime.engines.get("ha_client"), "connection_info", None)
+        info = self.deps.control.connection_info()
         ha_state = str(info.state) if info is not None else None
         if ha_state is None or ha_state == "connected":
             self._ha_down_since = None
         elif self._ha_down_since is None:
             self._ha_down_since = self._started_at or now
-        connected_since = getattr(info, "connected_since", None)
+        connected_since = info.connected_since if info is not None else None
         self._note_stored(now)
         age, depth = self._outbox(now)
         return Observation(
             now=now,
             ha_state=ha_state,
             ha_down_since=self._ha_down_since,
-            ha_connected_since=connected_since.timestamp() if isinstance(connected_since, datetime) else None,
+            ha_connected_since=connected_since.timestamp() if connected_since is not None else None,
             ha_last_error=_last_error(info),
             last_event_at=self._last_event_at,
             outbox_oldest_age_s=age,
             outbox_depth=depth,
             quarantined=await self._quarantined(),
-            disk_free_bytes=_disk_free(Path(self.runtime.data_dir)),
-            data_dir=str(self.runtime.data_dir),
+            disk_free_bytes=_disk_free(self.deps.data_dir),
+            data_dir=str(self.deps.data_dir),
             loop_lag_p99_ms=self._loop_lag_p99(),
+            failing_checks=tuple(sorted(self._check_failures.items())),
+            backfill_unconfirmed=_backfill_unconfirmed(info),
+            events_quarantined=stats.quarantined if (stats := self.deps.control.pipeline_stats()) else 0,
         )
 
     def _note_stored(self, now: float) -> None:
         """Track the last time the stored count moved. Subscribing to EVENTS_STORED instead would make
         the pipeline build an EnrichedEvent for every stored row just for this timestamp."""
-        stats = getattr(self.runtime.engines.get("pipeline"), "stats", None)
-        stored = int(getattr(stats, "stored", 0) or 0)
+        stats = self.deps.control.pipeline_stats()
+        stored = stats.stored if stats is not None else 0
         if stored != self._stored_seen:
             if self._stored_seen >= 0 or stored > 0:
                 self._last_event_at = now
             self._stored_seen = stored
 
     def _loop_lag_p99(self) -> float | None:
-        history = getattr(self.runtime, "metrics_history", None)  # absent on stand-in runtimes
-        sample = history.latest() if history is not None else None
+        sample = self.deps.metrics_history.latest()
         return sample.loop_lag_p99_ms if sample is not None else None
 
     def _outbox(self, now: float) -> tuple[float | None, int]:
-        if self._influx is None or "influxdb" not in self.runtime.engines:
+        if self._influx is None or self.deps.control.engine(INFLUX) is None:
             return None, 0
         received_at, status = self._influx
-        age = getattr(status, "oldest_age_s", None)
-        depth = int(getattr(status, "outbox_depth", 0) or 0)
+        age, depth = status.oldest_age_s, status.outbox_depth
         # The status was published a while ago: the oldest point has aged since.
         return (None if age is None else age + max(0.0, now - received_at)), depth
 
     async def _quarantined(self) -> int:
-        store = self.runtime.store
-        if store is None or "influxdb" not in self.runtime.engines:
+        if self.deps.control.engine(INFLUX) is None:
+            self._check_failures.pop("influx_quarantine", None)
             return 0
-        from core.api.queries_extra import quarantine_count
-
         try:
-            return await quarantine_count(store)
-        except Exception:
-            _LOGGER.debug("quarantine count unavailable", exc_info=True)
+            count = await self.deps.store.quarantine_count()
+        except Exception as err:  # the check failed: say so (alert + degraded), never "nothing quarantined"
+            self._check_failures["influx_quarantine"] = redact(f"{type(err).__name__}: {err}")[:200]
+            _LOGGER.warning("alert check failed: quarantine count: %s", err)
             return 0
+        self._check_failures.pop("influx_quarantine", None)
+        return count
 
     async def evaluate(self) -> list[Alert]:
         """Apply one pass of every rule; return the alerts raised or cleared by it."""
@@ -193,7 +203,7 @@ class AlertEngine:
                 if change is not None:
                     changes.append(change)
         for alert in changes:
-            self.runtime.bus.publish(Topic.ALERT, alert)
+            self.deps.bus.publish(Topic.ALERT, alert)
         return changes
 
     async def _apply(self, rule: str, finding: Finding | None) -> Alert | None:
@@ -250,13 +260,18 @@ class AlertEngine:
             elif self._open.get(alert.rule) is not None:
                 self._open[alert.rule] = alert
         _LOGGER.info("alert %d %s by user", alert_id, state, extra={"fields": {"rule": alert.rule}})
-        self.runtime.bus.publish(Topic.ALERT, alert)
+        self.deps.bus.publish(Topic.ALERT, alert)
         return alert
 
 
-def _last_error(info: Any) -> str | None:
-    error = getattr(info, "last_error", None)
-    return redact(str(error)) if error else None
+def _backfill_unconfirmed(info: ConnectionInfo | None) -> bool:
+    catchup = info.last_catchup if info is not None else None
+    return catchup is not None and not catchup.caught_up
+
+
+def _last_error(info: ConnectionInfo | None) -> str | None:
+    error = info.last_error if info is not None else None
+    return redact(error) if error else None
 
 
 def _disk_free(path: Path) -> int | None:
@@ -264,3 +279,16 @@ def _disk_free(path: Path) -> int | None:
         target = path if path.exists() else path.parent
         return shutil.disk_usage(target).free
     return None
+
+
+async def _build(deps: Deps) -> AlertEngine:
+    return AlertEngine(deps)
+
+
+SPEC: EngineSpec[AlertEngine] = EngineSpec(
+    name="alerts",
+    build=_build,
+    label="Alerts",
+    role=EngineRole.SERVICE,
+    logger="core.alerts",
+)

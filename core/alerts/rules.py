@@ -36,6 +36,9 @@ class Observation:
     disk_free_bytes: int | None = None
     data_dir: str = ""
     loop_lag_p99_ms: float | None = None  # over the last minute (core/process_health.py); None: unknown
+    failing_checks: tuple[tuple[str, str], ...] = ()  # (check, why) for checks that could not run
+    backfill_unconfirmed: bool = False  # this connection's back-fill ran before HA's recorder caught up
+    events_quarantined: int = 0  # events the store could not write, kept in the pipeline's quarantine
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +141,42 @@ def loop_lagging(obs: Observation, th: AlertThresholds) -> Finding | None:
     )
 
 
+def backfill_incomplete(obs: Observation, th: AlertThresholds) -> Finding | None:
+    if not obs.backfill_unconfirmed:
+        return None
+    return Finding(
+        "backfill_incomplete",
+        "warning",
+        "HA's recorder had not caught up when the gap after the last reconnect was back-filled: "
+        "events of that gap may be missing",
+        {},
+    )
+
+
+def events_quarantined(obs: Observation, th: AlertThresholds) -> Finding | None:
+    if obs.events_quarantined <= 0:
+        return None
+    return Finding(
+        "events_quarantined",
+        "warning",
+        f"{obs.events_quarantined} events could not be stored and are kept in the pipeline's quarantine file",
+        {"quarantined": obs.events_quarantined},
+    )
+
+
+def checks_failing(obs: Observation, th: AlertThresholds) -> Finding | None:
+    # A check that cannot run is not a check that passed: say so instead of reporting "all clear".
+    if not obs.failing_checks:
+        return None
+    names = ", ".join(name for name, _ in obs.failing_checks)
+    return Finding(
+        "checks_failing",
+        "warning",
+        f"Alert checks could not run: {names}",
+        {name: why for name, why in obs.failing_checks},
+    )
+
+
 RULES: dict[str, Rule] = {
     "ha_disconnected": ha_disconnected,
     "ha_auth_rejected": ha_auth_rejected,
@@ -146,6 +185,9 @@ RULES: dict[str, Rule] = {
     "influx_quarantine": quarantine,
     "disk_low": disk_low,
     "loop_lagging": loop_lagging,
+    "backfill_incomplete": backfill_incomplete,
+    "events_quarantined": events_quarantined,
+    "checks_failing": checks_failing,
 }
 
 

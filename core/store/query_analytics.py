@@ -1,8 +1,10 @@
-"""Read-only queries the API and analytics need that EventQueries does not offer (yet).
+"""Read-only analytics queries (REST API, GUI analytics, alerts): search, per-entity counts, time
+buckets, per-place and per-device statistics, state durations.
 
-They run on the store's own read pool, against its schema (core.store.schema), always with bound
-parameters: user input never becomes SQL text. Dashboard-type reads use the rollups; only
-text search and duration analytics scan raw rows, bounded by their time window.
+Sync functions of a read connection, run through `run_read` on the store's read pool (never the
+writer), against the store's schema (core.store.schema), always with bound parameters: user input
+never becomes SQL text. Dashboard-type reads use the rollups; only text search and duration
+analytics scan raw rows, bounded by their time window.
 """
 
 from __future__ import annotations
@@ -10,51 +12,31 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from core.store.codec import us_to_datetime
-from core.store.decode import EVENT_COLUMNS, EVENT_FROM, Lookups
-from core.store.query_events import _filter_sql
-from core.store.query_stats import split_window
-from core.store.query_types import BucketStat, EventFilter, EventPage, StoredEvent
+from core.store.decode import EVENT_COLUMNS, EVENT_FROM, Lookups, decode_events
+from core.store.query_events import filter_sql
+from core.store.query_stats import fill_buckets, split_window
+from core.store.query_types import BucketStat, EventFilter, EventPage
 from core.store.rollups import BUCKET_1H, BUCKET_5M, ROLLUP_TABLES
 from core.store.sql_filters import add_filters, rollup_filters
 
+if TYPE_CHECKING:
+    from core.store.queries import EventQueries
+
 T = TypeVar("T")
-US = 1_000_000
 
 
-async def run_read(store: Any, fn: Callable[[sqlite3.Connection, Lookups], T]) -> T:
+async def run_read(queries: EventQueries, fn: Callable[[sqlite3.Connection, Lookups], T]) -> T:
     """Run `fn(conn, lookups)` on the store's read pool (a reader thread, never the writer)."""
-    queries = store.queries
-    lookups: Lookups = queries._lookups
-    public = getattr(queries, "run_read", None)
-    if public is not None:
-        result: T = await public(lambda conn: fn(conn, lookups))
-        return result
-    return await queries._reads.run(lambda conn: fn(conn, lookups))  # type: ignore[no-any-return]
-
-
-def _decode(conn: sqlite3.Connection, lookups: Lookups, rows: list[Any]) -> list[StoredEvent]:
-    out = []
-    for row in rows:
-        event_id, stored = lookups.decode(conn, row)
-        out.append(StoredEvent(event_id, stored.to_event()))
-    return out
+    lookups = queries.lookups
+    return await queries.run_read(lambda conn: fn(conn, lookups))
 
 
 def like_pattern(text: str) -> str:
     """A LIKE pattern matching `text` anywhere, with % _ and \\ taken literally."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
-
-
-# -- InfluxDB quarantine ------------------------------------------------------------------------
-
-
-async def quarantine_count(store: Any) -> int:
-    row = await run_read(store, lambda c, _l: c.execute("SELECT count(*) FROM influx_quarantine").fetchone())
-    return int(row[0])
 
 
 # -- text search --------------------------------------------------------------------------------
@@ -72,7 +54,7 @@ class SearchRequest:
 
 def search_page(conn: sqlite3.Connection, lookups: Lookups, req: SearchRequest) -> EventPage:
     """Events whose entity id, friendly name or state contains the text (case-insensitive), newest first."""
-    built = _filter_sql(conn, req.filter)
+    built = filter_sql(conn, req.filter)
     if built is None:
         return EventPage([], None)
     terms, params = built
@@ -95,7 +77,7 @@ def search_page(conn: sqlite3.Connection, lookups: Lookups, req: SearchRequest) 
     )
     rows = conn.execute(sql, [*params, req.limit]).fetchall()
     cursor = f"{rows[-1][2]}:{rows[-1][0]}" if len(rows) == req.limit else None
-    return EventPage(_decode(conn, lookups, rows), cursor)
+    return EventPage(decode_events(conn, lookups, rows), cursor)
 
 
 # -- per-entity counts (rollups + raw edges) ----------------------------------------------------
@@ -226,16 +208,8 @@ def bucket_stats(
         f"SELECT {group}, sum(n), sum(changes), sum(n_num), sum(sum), min(min), max(max), sum(unavail_ms) "
         f"FROM {ROLLUP_TABLES[size]} r WHERE {' AND '.join(terms)} GROUP BY 1"
     )
-    rows = {r[0]: r for r in conn.execute(sql, [*params, *where])}
-    out = []
-    for b in range(start_s, end_s, bucket_s):
-        r = rows.get(b)
-        if r is None:
-            out.append(BucketStat(us_to_datetime(b * US), 0, 0, 0, None, None, None, 0.0))
-        else:
-            mean = r[4] / r[3] if r[3] else None
-            out.append(BucketStat(us_to_datetime(b * US), r[1], r[2], r[3], mean, r[5], r[6], r[7] / 1000))
-    return out
+    rows = {r[0]: r[1:] for r in conn.execute(sql, [*params, *where])}
+    return fill_buckets(start_s, end_s, bucket_s, rows)
 
 
 # -- per area / floor (hourly rollups) -----------------------------------------------------------
@@ -321,23 +295,13 @@ def duration_rows(
     """(entity_id, state the entity was in, how long in ms, event id, time_us), at most `cap` rows."""
     terms = ["e.time_us >= ?", "e.time_us < ?", "e.duration_ms IS NOT NULL"]
     params: list[Any] = [start_us, end_us]
-    if entity_id is not None:
-        terms.append("e.entity_key = (SELECT id FROM entity_ids WHERE entity_id = ?)")
-        params.append(entity_id)
-    if domain is not None:
-        terms.append("+e.entity_key IN (SELECT id FROM entity_ids WHERE domain = ?)")
-        params.append(domain)
+    filters = (
+        ("e.entity_key = (SELECT id FROM entity_ids WHERE entity_id = ?)", entity_id),
+        ("+e.entity_key IN (SELECT id FROM entity_ids WHERE domain = ?)", domain),
+    )
+    add_filters(terms, params, filters)
     sql = (
         "SELECT m.entity_id, e.old_state, e.duration_ms, e.id, e.time_us FROM events e "
         f"JOIN entity_ids m ON m.id = e.entity_key WHERE {' AND '.join(terms)} LIMIT ?"
     )
     return [(r[0], r[1], int(r[2]), int(r[3]), int(r[4])) for r in conn.execute(sql, [*params, cap])]
-
-
-def raw_count_scan(conn: sqlite3.Connection, start_us: int, end_us: int) -> int:
-    """The naive way (every raw row in the window): the benchmark's baseline, never used by the API."""
-    sql = (
-        "SELECT m.domain, count(*) FROM events e NOT INDEXED JOIN entity_ids m ON m.id = e.entity_key "
-        "WHERE e.time_us >= ? AND e.time_us < ? GROUP BY 1"
-    )
-    return sum(int(n) for _, n in conn.execute(sql, (start_us, end_us)))
