@@ -93,6 +93,7 @@ class GuiSession(QObject):
         self.notifier.kiosk_requested.connect(lambda: self.kiosk.set_enabled(True))
         self.notifier.quit_requested.connect(self.window.close)
         self.notifier.login_start_requested.connect(self.set_login_start)
+        self.notifier.screen_requested.connect(self.set_screen)
         self.notifier.about_requested.connect(lambda: show_about(self.window, self.config))
         self.controller.config_applied.connect(self._on_config_applied)
 
@@ -105,6 +106,7 @@ class GuiSession(QObject):
         self.kiosk.apply_config(self.config.ui)
         ui = self.config.ui
         self.notifier.show_login_start(autostart.wanted(ui.autostart, ui.autostart_kiosk))
+        self.notifier.show_screen(ui.screen)
         if not self.kiosk.enabled:
             self.show_on_configured_screen()
         self.shown_at = time.perf_counter()
@@ -153,18 +155,21 @@ class GuiSession(QObject):
         tab's Save (the entry is written from the config, so an unsaved choice would be undone at
         the next start)."""
         wanted = LoginStart(choice)
-        ui = replace(
-            self.config.ui,
-            autostart=wanted is LoginStart.WINDOW,
-            autostart_kiosk=wanted is LoginStart.KIOSK,
-        )
-        config = replace(self.config, ui=ui)
+        window, kiosk = wanted is LoginStart.WINDOW, wanted is LoginStart.KIOSK
+        self._apply_and_save_ui(autostart=window, autostart_kiosk=kiosk)
+
+    def set_screen(self, index: int) -> None:
+        """The tray's "Open at full screen on": display `index` (0 = first), or -1 for a normal window."""
+        self._apply_and_save_ui(screen=index)
+
+    def _apply_and_save_ui(self, **changes: Any) -> None:
+        config = replace(self.config, ui=replace(self.config.ui, **changes))
 
         def save(_restarted: list[str]) -> None:
             try:
                 save_config(config, Path(config.source_path or default_config_path()))
             except OSError as err:
-                self.window.show_notice(f"could not save the login setting: {err}", time.time())
+                self.window.show_notice(f"could not save the setting: {err}", time.time())
 
         self.controller.apply_config(config, save)
 
@@ -173,6 +178,7 @@ class GuiSession(QObject):
         self.theme.set_theme(config.ui.theme)
         self.kiosk.apply_config(config.ui)
         self.notifier.show_login_start(autostart.wanted(config.ui.autostart, config.ui.autostart_kiosk))
+        self.notifier.show_screen(config.ui.screen)
         if not self.kiosk.enabled and config.ui.screen != previous_screen and self.window.isVisible():
             if config.ui.screen < 0:
                 self.window.showNormal()

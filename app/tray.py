@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QActionGroup, QGuiApplication
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from app import theme
@@ -55,6 +55,7 @@ class Notifier(QObject):
     open_requested = Signal()
     kiosk_requested = Signal()
     about_requested = Signal()
+    screen_requested = Signal(int)  # "Open at full screen on": a display index, or -1 for a window
     quit_requested = Signal()
     login_start_requested = Signal(str)  # an autostart.LoginStart value, chosen in the tray menu
 
@@ -70,6 +71,7 @@ class Notifier(QObject):
         self._quiet_until = time.monotonic() + startup_grace_s
         self.tray: QSystemTrayIcon | None = None
         self.login_actions: dict[LoginStart, QAction] = {}
+        self.screen_actions: dict[int, QAction] = {}
         if use_tray and QSystemTrayIcon.isSystemTrayAvailable():
             self.tray = self._make_tray()
         bridge.health_changed.connect(self.on_health)
@@ -125,6 +127,7 @@ class Notifier(QObject):
             action.toggled.connect(lambda on, c=choice: self._login_start_toggled(c, on))
             menu.addAction(action)
             self.login_actions[choice] = action
+        menu.addMenu(self._screen_menu(menu))
         menu.addSeparator()
         about_action = QAction("About HA Ingestor", menu)
         about_action.triggered.connect(self.about_requested.emit)
@@ -137,6 +140,27 @@ class Notifier(QObject):
         tray.activated.connect(self._on_activated)
         tray.show()
         return tray
+
+    def _screen_menu(self, parent: QMenu) -> QMenu:
+        """One entry per display present when the app started, and "a normal window"."""
+        menu = QMenu("Open at full screen on", parent)
+        group = QActionGroup(menu)
+        group.setExclusionPolicy(QActionGroup.ExclusionPolicy.ExclusiveOptional)
+        choices = [(-1, "No display (a normal window)")] + [
+            (i, f"Display {i + 1}: {screen.name()}") for i, screen in enumerate(QGuiApplication.screens())
+        ]
+        for index, text in choices:
+            action = QAction(text, menu, checkable=True)
+            group.addAction(action)
+            action.triggered.connect(lambda _on=False, i=index: self.screen_requested.emit(i))
+            menu.addAction(action)
+            self.screen_actions[index] = action
+        return menu
+
+    def show_screen(self, index: int) -> None:
+        """Tick the display the config names (nothing ticked for a display that is not there)."""
+        for each, action in self.screen_actions.items():
+            action.setChecked(each == index)
 
     def show_login_start(self, choice: LoginStart) -> None:
         """Tick the menu entry that matches the config (without emitting a request)."""

@@ -7,6 +7,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QMessageBox
 
 from app import autostart
@@ -49,3 +50,33 @@ async def test_the_about_box_shows_the_version_and_where_the_data_is(gui_app: An
         assert f"HA Ingestor {version()}" in text
         assert str(session.config.storage.resolved_data_dir()) in text
         box.close()
+
+
+async def test_full_screen_on_display_n_from_the_tray_is_applied_and_saved(
+    gui_app: Any, tmp_path: Path
+) -> None:
+    async with gui_app(warm=False) as session:
+        session.set_screen(0)
+        await wait_until(lambda: session.config.ui.screen == 0)
+        await wait_until(lambda: session.window.isFullScreen())
+        await wait_until(lambda: (tmp_path / "config.toml").exists())
+        assert tomllib.loads((tmp_path / "config.toml").read_text())["ui"]["screen"] == 0
+        session.set_screen(-1)
+        await wait_until(lambda: session.config.ui.screen == -1)
+        await wait_until(lambda: not session.window.isFullScreen())
+
+
+def test_the_tray_menu_offers_every_display(qapp: Any) -> None:
+    from PySide6.QtWidgets import QMenu
+
+    from app.tray import Notifier
+
+    notifier = Notifier.__new__(Notifier)  # only the menu builder, without a tray or a window
+    QObject.__init__(notifier)
+    notifier.screen_actions = {}
+    parent = QMenu()
+    menu = notifier._screen_menu(parent)
+    texts = [a.text() for a in menu.actions()]
+    assert texts[0].startswith("No display") and texts[1].startswith("Display 1")
+    notifier.show_screen(0)
+    assert notifier.screen_actions[0].isChecked() and not notifier.screen_actions[-1].isChecked()
