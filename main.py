@@ -156,4 +156,9 @@ def install_signal_handlers(stop: asyncio.Event) -> None:
 
 
 if __name__ == "__main__":
+    import multiprocessing
+
+    # The store's worker process for heavy reads is spawned: in the frozen bundle the child is this
+    # same executable, which must act as the worker, not start another app.
+    multiprocessing.freeze_support()
     sys.exit(main())

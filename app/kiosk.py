@@ -18,6 +18,7 @@ from app.theme import ThemeManager
 from app.widgets import ui
 from app.widgets.long_press import LongPressButton
 from app.widgets.pin_pad import PinPad
+from core.pin import verify_pin
 
 IDLE_CURSOR_MS = 5000
 DIM_CHECK_MS = 60_000
@@ -80,7 +81,7 @@ class KioskController(QObject):
         self.autostart_path = autostart_path
         self.enabled = False
         self.screen = -1  # full screen on this display (kiosk, or `screen` in the config); -1 = any
-        self.pin = ""
+        self.pin = ""  # the PIN's hash ("" = no PIN)
         self.rotate_s = 0
         self.dim_start: dtime | None = None
         self.dim_end: dtime | None = None
@@ -105,7 +106,7 @@ class KioskController(QObject):
         self._rotate = ui.timer(self, 0, self.rotate_tab)
 
     def apply_config(self, ui: Any) -> None:
-        self.pin = ui.kiosk_pin
+        self.pin = ui.kiosk_pin  # a salted hash (core/pin.py), never the digits
         self.rotate_s = ui.kiosk_rotate_s
         self.dim_start, self.dim_end = parse_hhmm(ui.kiosk_dim_start), parse_hhmm(ui.kiosk_dim_end)
         autostart.apply(autostart.wanted(ui.autostart, ui.autostart_kiosk), self.autostart_path)
@@ -152,7 +153,7 @@ class KioskController(QObject):
             self.set_enabled(False)
 
     def _on_pin(self, pin: str) -> None:
-        if pin == self.pin:
+        if verify_pin(pin, self.pin):
             self.pin_pad.hide()
             self.set_enabled(False)
         else:

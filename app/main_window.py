@@ -13,6 +13,7 @@ from app import fmt, theme
 from app.tabs import BaseTab, TabContext, tab_classes
 from app.widgets import ui
 from app.widgets.cards import StatusDot
+from core.logs import redact
 
 APP_TITLE = "HA Ingestor"
 
@@ -70,6 +71,7 @@ class MainWindow(QMainWindow):
 
     def show_notice(self, text: str, t: float | None = None) -> None:
         """The last notification, kept in the status bar (the only place when there is no tray)."""
+        text = redact(text)  # an error text may quote a token (e.g. a hostile HA's auth_invalid)
         self.notice.setText(f"{text}  ({fmt.clock(t)})" if t else text)
 
     def resizeEvent(self, event: QResizeEvent) -> None:

@@ -16,6 +16,7 @@ from app import theme
 from app.autostart import LoginStart
 from app.bridge import Bridge
 from app.icons import tinted_icon
+from core.logs import redact
 
 LOGIN_START_LABELS = {
     LoginStart.WINDOW: "Start when I log in",
@@ -105,6 +106,7 @@ class Notifier(QObject):
         if not self.gate.allow(key):
             self.suppressed += 1
             return False
+        text = redact(text)
         if self.tray is not None:
             self.tray.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information, 8000)
         self.window.show_notice(f"{title}: {text}", time.time())

@@ -6,7 +6,9 @@ the field's own check, and a problem becomes one `ConfigError` naming the key.
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass, replace
@@ -17,7 +19,17 @@ from urllib.parse import urlsplit, urlunsplit
 
 import platformdirs
 
+from core.fileperm import private_dir
+from core.hosts import is_loopback
+
 APP_NAME = "ha-ingestor"
+# An API key shorter than this is guessable; the generated ones are 43 characters.
+MIN_API_KEY_LEN = 16
+# A number from the environment or the form: ASCII digits only, no padding, no "1_000" (int() and
+# float() accept those, and Arabic-Indic digits too; a typo should be an error, not a value).
+_INT_TEXT = re.compile(r"-?[0-9]+")
+_FLOAT_TEXT = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+_LOGGER = logging.getLogger(__name__)
 SECRET_KEYS = frozenset({"token", "password", "api_key", "admin_api_key", "secret", "pin", "kiosk_pin"})
 
 
@@ -66,6 +78,47 @@ def _pem_file() -> dict[str, Any]:
             trusting_only(value)
         except CertificateFileError as err:
             return str(err)
+        return None
+
+    return _check(check)
+
+
+def _api_key() -> dict[str, Any]:
+    def check(value: str) -> str | None:
+        if value and len(value) < MIN_API_KEY_LEN:
+            return f"must be at least {MIN_API_KEY_LEN} characters (or empty to use the generated key)"
+        return None
+
+    return _check(check)
+
+
+def _directory() -> dict[str, Any]:
+    """A directory path ("" = the platform default) that is not a file and not under one."""
+
+    def check(value: str) -> str | None:
+        if not value:
+            return None
+        path = Path(value).expanduser()
+        for candidate in (path, *path.parents):
+            if candidate.exists():
+                if candidate.is_dir():
+                    return None
+                where = "is" if candidate == path else f"is under {candidate}, which is"
+                return f"{value} {where} a file, not a directory"
+        return None
+
+    return _check(check)
+
+
+def _influx_url() -> dict[str, Any]:
+    plain: Callable[[str], str | None] = _url("http", "https")["check"]
+
+    def check(value: str) -> str | None:
+        problem = plain(value)
+        if problem:
+            return problem
+        if "@" in urlsplit(value).netloc:
+            return "must not contain credentials (user:pass@): set influxdb.username and password"
         return None
 
     return _check(check)
@@ -120,7 +173,7 @@ class HomeAssistantConfig:
 
 @dataclass(frozen=True)
 class StorageConfig:
-    data_dir: str = ""  # empty: the platform data dir
+    data_dir: str = field(default="", metadata=_directory())  # empty: the platform data dir
     batch_size: int = field(default=500, metadata=_range(1, 100_000))
     flush_interval_ms: int = field(default=250, metadata=_range(1, 60_000))
     queue_size: int = field(default=50_000, metadata=_range(100, 10_000_000))
@@ -145,7 +198,7 @@ class SimulatorConfig:
 class InfluxConfig:
     enabled: bool = False
     api_version: int = field(default=1, metadata=_one_of(1, 2))
-    url: str = field(default="http://127.0.0.1:8086", metadata=_url("http", "https"))
+    url: str = field(default="http://127.0.0.1:8086", metadata=_influx_url())
     database: str = "home_assistant"
     retention_policy: str = ""
     username: str = ""
@@ -164,18 +217,37 @@ class InfluxConfig:
 
 @dataclass(frozen=True)
 class ApiConfig:
+    """The REST API.
+
+    allowed_hosts: host names the API answers to in the Host header, besides loopback names and
+    the bound host (a DNS rebinding page arrives with its own name and gets 421).
+    cors_origins: browser origins allowed to call the API; "*" is refused on a loopback bind,
+    where no key is asked for (any web page could read the home's history).
+    """
+
     enabled: bool = True
     host: str = "127.0.0.1"
     port: int = field(default=8006, metadata=_range(0, 65535))
-    api_key: str = field(default="", repr=False)
-    admin_api_key: str = field(default="", repr=False)
+    api_key: str = field(default="", repr=False, metadata=_api_key())
+    admin_api_key: str = field(default="", repr=False, metadata=_api_key())
     cors_origins: list[str] = field(default_factory=list)
+    allowed_hosts: list[str] = field(default_factory=list)
+
+    def problem(self) -> tuple[str, str] | None:
+        """A problem across keys: (key, what is wrong), or None."""
+        if "*" in self.cors_origins and is_loopback(self.host):
+            return "cors_origins", (
+                '"*" lets every web page read the API, and a loopback bind asks for no key: '
+                "list the origins (e.g. https://grafana.local)"
+            )
+        return None
 
 
 @dataclass(frozen=True)
 class UiConfig:
     theme: str = field(default="dark", metadata=_one_of("dark", "light"))
     kiosk: bool = False
+    # Only a salted hash is kept (core/pin.py); a clear PIN given here is hashed on construction.
     kiosk_pin: str = field(default="", repr=False)
     kiosk_rotate_s: int = field(default=0, metadata=_range(0, 3600))  # 0 = no tab rotation
     kiosk_dim_start: str = field(default="22:00", metadata=_clock_time())
@@ -185,11 +257,16 @@ class UiConfig:
     screen: int = field(default=-1, metadata=_range(-1, 15))  # full screen on display N; -1 = no
     setup_done: bool = False
 
+    def __post_init__(self) -> None:
+        from core.pin import hash_pin
+
+        object.__setattr__(self, "kiosk_pin", hash_pin(self.kiosk_pin))
+
 
 @dataclass(frozen=True)
 class LoggingConfig:
     level: str = field(default="INFO", metadata=_one_of("DEBUG", "INFO", "WARNING", "ERROR"))
-    log_dir: str = ""
+    log_dir: str = field(default="", metadata=_directory())
 
 
 @dataclass(frozen=True)
@@ -251,7 +328,29 @@ def load_config(
     for section, values in (overrides or {}).items():
         raw.setdefault(section, {}).update(values)
     config: AppConfig = _build(AppConfig, raw, "")
+    if explicit or path.exists():
+        _migrate_clear_pin(path, raw, config)
     return replace(config, source_path=str(path))
+
+
+def _migrate_clear_pin(path: Path, raw: Mapping[str, Any], config: AppConfig) -> None:
+    """An older config keeps ui.kiosk_pin in clear: rewrite just that value as its hash, in place
+    (comments and layout stay), and only when it came from this file, not the environment or flags."""
+    clear = raw.get("ui", {}).get("kiosk_pin")
+    if not isinstance(clear, str) or not clear or clear == config.ui.kiosk_pin:
+        return
+    try:
+        text = path.read_text(encoding="utf-8")
+        pattern = re.compile(r"(?m)^(\s*kiosk_pin\s*=\s*)(\"[^\"\n]*\"|'[^'\n]*')")
+        new, count = pattern.subn(lambda m: m[1] + f'"{config.ui.kiosk_pin}"', text, count=1)
+        if count != 1 or tomllib.loads(new).get("ui", {}).get("kiosk_pin") != config.ui.kiosk_pin:
+            raise ValueError("kiosk_pin not found as a plain string")
+        _write_private(path, new.encode("utf-8"))
+    except (OSError, ValueError) as err:
+        _LOGGER.warning("the kiosk PIN in %s is kept in clear; save the configuration to hash it (%s)",
+                        path, err)  # fmt: skip
+    else:
+        _LOGGER.info("the kiosk PIN in %s is now stored as a salted hash", path)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -289,7 +388,11 @@ def _build(cls: Any, raw: Mapping[str, Any], prefix: str) -> Any:
         problem = check(kwargs[f.name]) if check else None
         if problem:
             raise ConfigError(key, problem)
-    return cls(**kwargs)
+    built = cls(**kwargs)
+    across = built.problem() if hasattr(built, "problem") else None
+    if across is not None:
+        raise ConfigError(f"{prefix}{across[0]}", across[1])
+    return built
 
 
 def _coerce(key: str, value: Any, hint: Any) -> Any:
@@ -313,6 +416,9 @@ def _coerce(key: str, value: Any, hint: Any) -> Any:
     if hint in (int, float):
         if isinstance(value, bool):
             raise ConfigError(key, f"must be a number, got {value!r}")
+        if isinstance(value, str) and not (_INT_TEXT if hint is int else _FLOAT_TEXT).fullmatch(value):
+            kind = "whole, in plain digits" if hint is int else "in plain digits"
+            raise ConfigError(key, f"must be a number ({kind}), got {value!r}")
         try:
             number = hint(value)
         except (TypeError, ValueError):
@@ -347,17 +453,23 @@ def save_config(config: AppConfig, path: Path | None = None) -> Path:
     import tomli_w
 
     path = path or Path(config.source_path or default_config_path())
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     data = {
         s: {k: v for k, v in t.items() if v != getattr(_defaults(s), k)}
         for s, t in to_toml_dict(config).items()
     }
+    _write_private(path, tomli_w.dumps({s: t for s, t in data.items() if t}).encode("utf-8"))
+    return path
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Replace `path` atomically with a file that is 0600 from its first byte."""
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as fh:
-        tomli_w.dump({s: t for s, t in data.items() if t}, fh)
+        fh.write(data)
+    os.chmod(tmp, 0o600)  # O_CREAT's mode is not applied to a .tmp left over from a crash
     os.replace(tmp, path)
-    return path
 
 
 def _defaults(section: str) -> Any:

@@ -7,10 +7,12 @@ import sys
 from collections.abc import Callable
 from typing import TextIO
 
+from core.api.engine_spec import SPEC as API
 from core.bus import Topic
 from core.config import AppConfig
+from core.engine import EngineState
 from core.ha.spec import SPEC as HA_CLIENT
-from core.logs import setup_logging, shutdown_logging
+from core.logs import redact, setup_logging, shutdown_logging
 from core.metrics import MetricsSample
 from core.runtime import Runtime, run_for
 
@@ -23,9 +25,14 @@ def status_line(runtime: Runtime, sample: MetricsSample) -> str:
     # The app's own health: on a small server a lagging loop is the first sign of trouble.
     lag = f" | loop p99 {sample.loop_lag_p99_ms:.0f} ms" if sample.loop_lag_p99_ms is not None else ""
     rss = f" | {sample.rss_mb:.0f} MB" if sample.rss_mb is not None else ""
-    return (
+    api = runtime.engine_status(API.name)
+    # A port in use must not hide in the log: the operator watches this line.
+    failed = f" | API {api.state}: {api.last_error or api.detail}" if api.state == EngineState.FAILED else ""
+    # Human-facing like a log line: HA's detail may quote the token (a hostile auth_invalid message).
+    return redact(
         f"{health} | HA {ha.detail or ha.state} | {sample.events_per_s:,.0f} ev/s | "
-        f"total {sample.events_total:,} | p99 {latency} | queue {sample.queue_depth}{outbox}{lag}{rss}"
+        f"total {sample.events_total:,} | p99 {latency} | queue {sample.queue_depth}"
+        f"{outbox}{lag}{rss}{failed}"
     )
 
 

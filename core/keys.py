@@ -15,6 +15,7 @@ from pathlib import Path
 import orjson
 
 from core.config import AppConfig, default_config_path
+from core.fileperm import private_dir
 from core.logs import register_secret
 
 KEYS_FILE = "api_keys.json"
@@ -61,7 +62,7 @@ def _read(path: Path) -> dict[str, str]:
 
 
 def _write(path: Path, data: dict[str, str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     tmp = path.with_suffix(".tmp")
     # Created 0600 from the first byte: a chmod after writing would leave a window where it is readable.
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -14,6 +14,7 @@ import contextlib
 import itertools
 import logging
 import logging.handlers
+import re
 import threading
 import uuid
 from collections import deque
@@ -28,14 +29,13 @@ import orjson
 
 from core.bus import Bus, Topic
 from core.config import SECRET_KEYS, SECTIONS, AppConfig, LoggingConfig, default_log_dir
+from core.fileperm import private_dir, private_file
 
 LOG_FILE = "ha-ingestor.log"
 RING_SIZE = 5000
 FILE_MAX_BYTES = 10 * 1024 * 1024
 FILE_BACKUPS = 5
 MASK = "********"
-# A shorter "secret" would mask ordinary words and numbers in every line; nothing that short is one.
-MIN_SECRET_LEN = 4
 
 correlation_id_var: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 
@@ -72,31 +72,65 @@ def correlation_scope(correlation_id: str | None = None) -> Iterator[str]:
 
 
 # -- redaction ------------------------------------------------------------------------------------
+#
+# The one redaction of the app: log records, API texts, the headless status line and the GUI all go
+# through `redact`. Rules (README, "Security"):
+# - a secret shorter than MIN_SECRET_LEN is never masked: masking "2025" would corrupt "HA 2025.8.1"
+#   and give the secret away by where the mask lands (the kiosk PIN is kept as a hash for that reason);
+# - a secret shorter than ANYWHERE_LEN is masked only as a whole token (no letter or digit touching
+#   it), so a short password cannot eat into ordinary words;
+# - a longer secret (tokens, API keys) is masked wherever it appears, even glued to other text;
+# - the value of an "access_token" field is masked whole or truncated (websockets logs frames at
+#   DEBUG shortened in the middle, so the exact token is not always there to match).
 
-_secrets: tuple[str, ...] = ()
+MIN_SECRET_LEN = 6
+ANYWHERE_LEN = 16
+_TOKEN_FIELD_RE = re.compile(r'("access_token"\s*:\s*")[^"\']*')
+
+_secrets: frozenset[str] = frozenset()
+_secret_re: re.Pattern[str] | None = None
 _secrets_lock = threading.Lock()
 
 
+def _pattern(secrets: frozenset[str]) -> re.Pattern[str] | None:
+    if not secrets:
+        return None
+    parts = []
+    for secret in sorted(secrets, key=len, reverse=True):  # longest first: a secret containing another
+        escaped = re.escape(secret)
+        parts.append(escaped if len(secret) >= ANYWHERE_LEN else rf"(?<![^\W_]){escaped}(?![^\W_])")
+    return re.compile("|".join(parts))
+
+
 def register_secret(*secrets: str | None) -> None:
-    """Mask these strings in every log record from now on (HA token, API keys, InfluxDB credentials)."""
-    global _secrets
+    """Mask these strings in every log record and human-facing text from now on."""
+    global _secrets, _secret_re
     new = {s for s in secrets if s and len(s) >= MIN_SECRET_LEN}
-    if not new:
+    if not new or new <= _secrets:
+        install_redaction()
         return
     with _secrets_lock:
-        # Longest first, so a secret that contains another is masked whole.
-        _secrets = tuple(sorted(set(_secrets) | new, key=len, reverse=True))
+        _secrets = _secrets | new
+        _secret_re = _pattern(_secrets)
     install_redaction()
 
 
-def register_config_secrets(config: AppConfig) -> None:
-    """Register every secret-named value of the config (HA token, InfluxDB password/token, keys, PIN)."""
+def config_secrets(config: AppConfig) -> list[str]:
+    """Every secret value of the config: any field named in SECRET_KEYS, in any section."""
+    found: list[str] = []
     for section in SECTIONS:
         obj = getattr(config, section)
         for f in fields(obj):
-            if f.name in SECRET_KEYS:
-                value = getattr(obj, f.name)
-                register_secret(value if isinstance(value, str) else None)
+            value = getattr(obj, f.name)
+            if f.name in SECRET_KEYS and isinstance(value, str) and value:
+                found.append(value)
+    return found
+
+
+def register_config_secrets(config: AppConfig) -> None:
+    """Register every secret of the config (HA token, InfluxDB password and token, API keys, the
+    kiosk PIN's hash, and any future SECRET_KEYS field). The runtime calls it on load and on apply."""
+    register_secret(*config_secrets(config))
 
 
 def install_redaction() -> None:
@@ -106,9 +140,12 @@ def install_redaction() -> None:
 
 
 def redact(text: str) -> str:
-    for secret in _secrets:
-        if secret in text:
-            text = text.replace(secret, MASK)
+    """`text` with every registered secret and every access_token value replaced by MASK."""
+    pattern = _secret_re
+    if pattern is not None:
+        text = pattern.sub(MASK, text)
+    if "access_token" in text:
+        text = _TOKEN_FIELD_RE.sub(r"\g<1>" + MASK, text)
     return text
 
 
@@ -131,12 +168,12 @@ _base_factory = logging.getLogRecordFactory()
 def _redacting_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
     """Every record, for every handler (ours or not), carries an already redacted message."""
     record = _base_factory(*args, **kwargs)
-    if _secrets:
-        try:
-            message = record.getMessage()
-        except Exception:  # a malformed log call: leave it for the handler to report
-            return record
-        record.msg, record.args = redact(message), None
+    # Always: the access_token pattern applies before any secret is registered (websockets frames).
+    try:
+        message = record.getMessage()
+    except Exception:  # a malformed log call: leave it for the handler to report
+        return record
+    record.msg, record.args = redact(message), None
     return record
 
 
@@ -366,10 +403,17 @@ def shutdown_logging() -> None:
     _current_ring = None
 
 
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """Log files are 0600 (the first one and every one a rollover opens), whatever the umask."""
+
+    def _open(self) -> Any:
+        private_file(Path(self.baseFilename))
+        return super()._open()
+
+
 def _file_handler(config: LoggingConfig) -> logging.Handler:
-    directory = log_file_path(config)
-    directory.mkdir(parents=True, exist_ok=True)
-    handler = logging.handlers.RotatingFileHandler(
+    directory = private_dir(log_file_path(config))
+    handler = PrivateRotatingFileHandler(
         directory / LOG_FILE, maxBytes=FILE_MAX_BYTES, backupCount=FILE_BACKUPS, encoding="utf-8"
     )
     handler.setFormatter(JsonLineFormatter())

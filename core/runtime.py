@@ -217,8 +217,8 @@ class Runtime:
     def engine_status(self, name: str) -> EngineStatus:
         failed = self._failed.get(name)
         if failed is not None:
-            return EngineStatus(name, EngineState.FAILED, detail="failed to start", last_error=failed[0],
-                                last_error_at=failed[1], errors=1)  # fmt: skip
+            return EngineStatus(name, EngineState.FAILED, detail=f"failed to start: {failed[0]}",
+                                last_error=failed[0], last_error_at=failed[1], errors=1)  # fmt: skip
         engine = self._engines.get(name)
         if engine is not None:
             return engine.status()

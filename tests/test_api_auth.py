@@ -201,3 +201,18 @@ def test_cors_only_for_configured_origins(exposed: LiveRuntime) -> None:
         exposed.base_url + "/api/v1/health", headers={"Origin": "https://evil"}, timeout=10
     )
     assert "Access-Control-Allow-Origin" not in other.headers
+
+
+def test_open_health_routes_show_status_only_without_a_key(exposed: LiveRuntime) -> None:
+    """Beyond loopback the open health routes answer anyone, but a stranger sees no SQLite path,
+    HA version or entity count; a key holder sees everything."""
+    exposed.wait_until(lambda: exposed.stored() > 0, "the first stored event")
+    data_dir = str(exposed.runtime.data_dir)
+    for path in ("/health", "/api/v1/health"):
+        bare = exposed.get(path)
+        assert bare.status_code == 200 and bare.json()["status"] in ("healthy", "degraded", "unhealthy")
+        assert set(bare.json()) <= {"status", "service", "timestamp"}, path
+        assert data_dir not in bare.text and "entities" not in bare.text, path
+    full = exposed.get("/api/v1/health", exposed.api_key).json()
+    assert "dependencies" in full and data_dir in str(full["dependencies"])
+    assert "engines" in exposed.get("/health", exposed.admin_key).json()

@@ -165,7 +165,12 @@ def test_search_rejects_bad_bodies(live: LiveRuntime, body: Any, error: str) -> 
 
 
 def test_search_rejects_invalid_json(live: LiveRuntime) -> None:
-    response = live.session.post(live.base_url + "/api/v1/events/search", data=b"{nope", timeout=10)
+    response = live.session.post(
+        live.base_url + "/api/v1/events/search",
+        data=b"{nope",
+        headers={"Content-Type": "application/json"},
+        timeout=10,
+    )
     assert response.status_code == 400
 
 

@@ -204,15 +204,15 @@ async def test_configuration_applies_only_the_concerned_engine_and_saves(gui_app
         tab.buttons["save"].click()
         assert "storage.batch_size" in tab.status.text() and rt.config.storage.batch_size == 500
         tab.form.inputs[("storage", "batch_size")].setText("500")
-        tab.form.inputs[("api", "api_key")].setText("a-new-api-key")
+        tab.form.inputs[("api", "api_key")].setText("a-new-api-key-0123456789")
         tab.buttons["save"].click()
         await wait_until(lambda: "applied" in tab.status.text(), timeout=15)
         assert "restarted: api" in tab.status.text()
-        assert rt.config.api.api_key == "a-new-api-key"
+        assert rt.config.api.api_key == "a-new-api-key-0123456789"
         assert rt.engine(API) is not before["api"]
         assert all(rt.engines[n] is before[n] for n in before if n != "api")
         saved = tomllib.loads(await asyncio.to_thread(Path(rt.config.source_path).read_text))
-        assert saved["api"]["api_key"] == "a-new-api-key"
+        assert saved["api"]["api_key"] == "a-new-api-key-0123456789"
         assert tab.form.inputs[("api", "api_key")].text() == ""  # shown masked again
 
         tab.form.inputs[("ui", "theme")].setText("light")  # an interface change restarts nothing

@@ -125,13 +125,13 @@ async def test_undo_and_typing_after_clear_cancel_the_clear(gui_app: Any) -> Non
         assert tab.form.raw()["api"]["api_key"] == API_KEY
 
         api_key.clear_button.click()
-        api_key.edit.setText("a-new-api-key")  # typing replaces the clear
+        api_key.edit.setText("a-new-api-key-0123456789")  # typing replaces the clear
         assert not api_key.cleared and api_key.clear_button.text() == "Clear"
-        assert tab.form.build_config().api.api_key == "a-new-api-key"
+        assert tab.form.build_config().api.api_key == "a-new-api-key-0123456789"
         await apply(tab, save=True)
-        assert rt.config.api.api_key == "a-new-api-key"
+        assert rt.config.api.api_key == "a-new-api-key-0123456789"
         _, saved = await saved_file(rt)
-        assert saved["api"]["api_key"] == "a-new-api-key"
+        assert saved["api"]["api_key"] == "a-new-api-key-0123456789"
         assert api_key.edit.text() == "" and api_key.edit.placeholderText() == SAVED_HINT
 
 

@@ -175,6 +175,7 @@ async def press(qtbot: Any, button: Any, hold_s: float) -> None:
 @pytest.mark.gui
 async def test_kiosk_exit_needs_a_long_press_and_the_pin(qtbot: Any, kiosk: Any) -> None:
     kiosk.apply_config(UiConfig(kiosk=True, kiosk_pin="2468"))
+    assert "2468" not in kiosk.pin  # only the salted hash is kept (core/pin.py)
     window = kiosk.window
     assert kiosk.enabled and window.isFullScreen()
     assert window.windowFlags() & Qt.WindowType.FramelessWindowHint

@@ -17,7 +17,8 @@ CORE = Path(__file__).resolve().parents[1] / "core"
 # Lower layers never import higher ones. Within a layer imports are allowed, circles are not.
 LAYERS: tuple[frozenset[str], ...] = (
     # 0: plain building blocks, no engine knowledge
-    frozenset({"engine", "bus", "models", "jsonb", "ratelog", "gc_watch", "slots", "tls"}),
+    frozenset({"engine", "bus", "models", "jsonb", "ratelog", "gc_watch", "slots", "tls"})
+    | {"fileperm", "hosts", "pin"},
     # 1: configuration, logging, metrics, health, keys and the dependency contract
     frozenset({"config", "logs", "process_health", "metrics", "health", "keys", "deps"}),
     # 2: the store (SQLite, its queries and its writer)

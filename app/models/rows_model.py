@@ -13,6 +13,8 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
+from core.logs import redact
+
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 SPARK_ROLE = Qt.ItemDataRole.UserRole + 2
 Index = QModelIndex | QPersistentModelIndex
@@ -61,14 +63,15 @@ class RowsTableModel(QAbstractTableModel):
             return None
         row, col = self.rows[index.row()], self.columns[index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return col.text(row)
+            # Every table (services, logs, events, alerts) shows text through the one redaction.
+            return redact(col.text(row))
         if role == ROW_ROLE:
             return row
         if role == Qt.ItemDataRole.ForegroundRole and col.color is not None:
             color = col.color(row)
             return QColor(color) if color else None
         if role == Qt.ItemDataRole.ToolTipRole and col.tooltip is not None:
-            return col.tooltip(row)
+            return redact(col.tooltip(row))
         if role == SPARK_ROLE and col.spark is not None:
             return col.spark(row)
         if role == Qt.ItemDataRole.TextAlignmentRole and col.align_right:

@@ -14,6 +14,7 @@ from app.tabs import overview_data as data
 from app.widgets import ui
 from app.widgets.cards import Card, StatTile, StatusDot
 from app.widgets.live_chart import LiveChart, Series
+from core.logs import redact
 
 
 class HealthCard(Card):
@@ -50,7 +51,7 @@ class InfoCard(Card):
                 label = self.values[key] = QLabel(wordWrap=True)
                 self.grid.addWidget(ui.label(key, name="muted"), i, 0)
                 self.grid.addWidget(label, i, 1)
-            label.setText(value)
+            label.setText(redact(value))  # HA's and InfluxDB's error texts may quote a secret
 
 
 @register_tab

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QStackedWidget, QVBoxLayout, QWidget
 
 from app import fmt
 from app.widgets import ui
+from core.logs import redact
 
 
 class _Message(QWidget):
@@ -59,14 +60,14 @@ class StateView(QStackedWidget):
         self._ticker.stop()
         self._error_since = None
         self._empty.title.setText(title)
-        self._empty.detail.setText(detail)
+        self._empty.detail.setText(redact(detail))
         self.setCurrentIndex(self.EMPTY)
 
     def show_error(self, title: str, reason: str, since: float | None = None) -> None:
         """An error with its reason; the age counts from `since` (or from the first report)."""
         if self._error_since is None or reason != self._error_reason:
             self._error_since = since or time.time()
-        self._error_reason = reason
+        self._error_reason = reason = redact(reason)
         self._error.title.setText(title)
         self._refresh_error_age()
         self.setCurrentIndex(self.ERROR)

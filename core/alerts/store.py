@@ -15,6 +15,8 @@ from typing import Any
 import aiosqlite
 import orjson
 
+from core.fileperm import private_file
+
 ALERTS_DB = "alerts.db"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS alerts (
@@ -106,7 +108,7 @@ class AlertStore:
         self._db: aiosqlite.Connection | None = None
 
     async def open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(self.path, sqlite=True)  # alerts name the home's devices: this user only
         self._db = await aiosqlite.connect(self.path)
         await self._db.execute("PRAGMA journal_mode=WAL")
         await self._db.executescript(_SCHEMA)

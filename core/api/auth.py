@@ -8,28 +8,21 @@ tested directly; key comparison is constant-time (hmac.compare_digest) against b
 from __future__ import annotations
 
 import hmac
-import ipaddress
 from collections.abc import Iterable
 
 from core.api.spec import Access
 from core.api.validation import ApiError
+from core.hosts import LOOPBACK_NAMES, is_loopback
 from core.keys import ApiKeys
 
-LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
-
-
-def is_loopback(host: str) -> bool:
-    """True for 127.0.0.0/8, ::1 and localhost; "", "0.0.0.0", "::" and any other name are not."""
-    host = host.strip().strip("[]").lower()
-    if host in LOOPBACK_NAMES:
-        return True
-    try:
-        address = ipaddress.ip_address(host.split("%", 1)[0])
-    except ValueError:
-        return False  # a hostname may resolve to anything: treat it as reachable from outside
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped.is_loopback
-    return address.is_loopback
+__all__ = [
+    "LOOPBACK_NAMES",
+    "authorize",
+    "bearer_token",
+    "data_key_required",
+    "is_loopback",
+    "key_matches",
+]
 
 
 def data_key_required(bound_hosts: Iterable[str]) -> bool:
@@ -51,6 +44,13 @@ def _equal(a: str, b: str) -> bool:
     return bool(b) and hmac.compare_digest(
         a.encode("utf-8", "surrogatepass"), b.encode("utf-8", "surrogatepass")
     )
+
+
+def key_matches(token: str, keys: ApiKeys) -> bool:
+    """True for the data or the admin key (both compared, constant time)."""
+    is_admin = _equal(token, keys.admin_api_key)
+    is_data = _equal(token, keys.api_key)
+    return is_admin or is_data
 
 
 def authorize(access: Access, header: str | None, keys: ApiKeys, key_required: bool) -> None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from aiohttp import web
 
+from core.api.guards import Busy, ClientGone
 from core.api.validation import ApiError
 from core.logs import correlation_id_var, new_correlation_id
 
@@ -32,7 +33,12 @@ _ERROR_NAMES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    408: "request_timeout",
     413: "payload_too_large",
+    415: "unsupported_media_type",
+    421: "misdirected_request",
+    431: "request_header_fields_too_large",
+    499: "client_closed_request",
     503: "unavailable",
 }
 
@@ -89,15 +95,28 @@ def make_middleware(server: ApiServer) -> Any:
 
 
 async def _handle(server: ApiServer, request: web.Request, handler: Handler) -> web.StreamResponse:
+    if not server.host_allowed(request):
+        # DNS rebinding: a page under another name must not read the home's history (guards.py).
+        host = (request.headers.get("Host") or "")[:100]
+        return error_response(421, "misdirected_request", f"host {host!r} is not served here; "
+                              "add it to [api] allowed_hosts if this name is yours")  # fmt: skip
     if request.method == "OPTIONS" and server.cors_origin(request) is not None:
         return _preflight()
     try:
         return await handler(request)
     except ApiError as err:
         headers = {"WWW-Authenticate": 'Bearer realm="ha-ingestor"'} if err.status == 401 else None
+        if isinstance(err, Busy):
+            headers = {"Retry-After": str(err.retry_after_s)}
         return error_response(err.status, err.error, err.detail, headers)
     except web.HTTPException as exc:
         return _from_http_exception(exc)
+    except (ClientGone, ConnectionError) as err:
+        # The client hung up mid-request (e.g. mid-body): its event, not a server error.
+        server.note_client_gone()
+        _LOGGER.info("client closed the connection during %s %s: %s", request.method,
+                     route_label(request), err or type(err).__name__)  # fmt: skip
+        return error_response(499, "client_closed_request", "the client closed the connection")
     except Exception as err:
         _LOGGER.exception("unhandled error in %s %s", request.method, route_label(request))
         server.note_error(err)

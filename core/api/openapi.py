@@ -17,7 +17,9 @@ _ERRORS = {
     403: "The admin API key is required",
     404: "Unknown id",
     409: "The same operation is already in progress",
-    503: "The store is not open yet",
+    415: "The body is not sent as application/json",
+    421: "The Host header names a host this API does not serve (DNS rebinding guard)",
+    503: "The store is not open yet, or (heavy queries) too many run already: see Retry-After",
 }
 
 
@@ -78,14 +80,16 @@ def _body(route: Route) -> JsonDict:
 def _responses(route: Route, secured: bool) -> JsonDict:
     content = {route.content_type: {"schema": route.response}}
     responses: JsonDict = {str(route.status): {"description": "Success", "content": content}}
-    codes = [400]
+    codes = [400, 421]
+    if route.body_params:
+        codes.append(415)
     if secured:
         codes += [401, 403]
     if route.not_found:
         codes.append(404)
     if route.conflict:
         codes.append(409)
-    if route.tag in ("events", "analytics", "home assistant"):
+    if route.tag in ("events", "analytics", "home assistant") or route.heavy:
         codes.append(503)
     for code in codes:
         responses[str(code)] = {

@@ -21,6 +21,9 @@ PERIODS: dict[str, timedelta] = {
     "7d": timedelta(days=7),
     "30d": timedelta(days=30),
 }
+# A window's end leaves room for time-zone shifts and bucket rounding below datetime's year 9999 limit
+# (spatial analytics in a zone east of UTC overflowed at 9999-12-31T23:59:59).
+LATEST_END = datetime(9999, 12, 30, tzinfo=UTC)
 _CURSOR = re.compile(r"^(\d{1,19}):(\d{1,19})$")
 
 
@@ -98,6 +101,8 @@ def window(params: JsonDict, max_span: timedelta, now: datetime | None = None) -
     start = to_datetime(params.get("start")) or end - PERIODS[params.get("period") or "24h"]
     if start >= end:
         raise BadRequest("start must be before end")
+    if end > LATEST_END:
+        raise BadRequest(f"end must be before {LATEST_END.date().isoformat()}")
     if end - start > max_span:
         raise BadRequest(f"the window may span at most {max_span.days or max_span.seconds // 3600} "
                          f"{'days' if max_span.days else 'hours'}")  # fmt: skip

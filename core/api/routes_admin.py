@@ -72,27 +72,28 @@ def service_dict(status: EngineStatus, health: str) -> JsonDict:
 # -- handlers -------------------------------------------------------------------------------------
 
 
+# The open health routes answer anyone. Beyond loopback, a caller without a key sees the status
+# only: the store's path, HA's version and the entity count tell a stranger too much about a home.
+
+
 async def get_liveness(ctx: RequestContext) -> JsonDict:
     """Cheap: engine states only, no queries."""
     statuses = ctx.control.statuses()
-    return {
-        "status": str(ctx.control.health().status),
-        "engines": {s.name: str(s.state) for s in statuses},
-        "timestamp": iso(time.time()),
-    }
+    out: JsonDict = {"status": str(ctx.control.health().status), "timestamp": iso(time.time())}
+    if ctx.server.may_see_details(ctx.request):
+        out["engines"] = {s.name: str(s.state) for s in statuses}
+    return out
 
 
 async def get_health(ctx: RequestContext) -> JsonDict:
     report = ctx.control.health()
-    started = ctx.control.started_at
-    return {
-        "status": str(report.status),
-        "service": SERVICE,
-        "version": version(),
-        "timestamp": iso(report.timestamp),
-        "uptime_seconds": None if started is None else max(0.0, time.time() - started),
-        "dependencies": _deps(report),
-    }
+    out: JsonDict = {"status": str(report.status), "service": SERVICE, "timestamp": iso(report.timestamp)}
+    if ctx.server.may_see_details(ctx.request):
+        started = ctx.control.started_at
+        out["version"] = version()  # not for anonymous callers beyond loopback (no fingerprinting)
+        out["uptime_seconds"] = None if started is None else max(0.0, time.time() - started)
+        out["dependencies"] = _deps(report)
+    return out
 
 
 async def get_services(ctx: RequestContext) -> JsonDict:
@@ -198,14 +199,17 @@ def routes() -> list[Route]:
     return [
         Route(
             "GET", "/health", get_liveness, Access.PUBLIC, "Liveness of every engine (cheap)", "health",
-            obj({"status": _HEALTH_ENUM, "engines": map_of(engine_state), "timestamp": STR}),
+            obj({"status": _HEALTH_ENUM, "engines": map_of(engine_state), "timestamp": STR},
+                required=["status", "timestamp"]),
+            description="Beyond loopback, without a key: status and timestamp only.",
         ),
         Route(
             "GET", "/api/v1/health", get_health, Access.PUBLIC, "Overall health and dependencies", "health",
             obj({
                 "status": _HEALTH_ENUM, "service": STR, "version": STR, "timestamp": STR,
                 "uptime_seconds": nullable(NUM), "dependencies": arr(_DEP),
-            }),
+            }, required=["status", "service", "timestamp"]),
+            description="Beyond loopback, without a key: status, service and timestamp only (no version).",
         ),
         Route(
             "GET", "/api/v1/health/services", get_services, Access.ADMIN, "One entry per engine", "admin",

@@ -6,6 +6,7 @@ handler with auth and validation, and serves them through an AppRunner/TCPSite p
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import deque
@@ -15,12 +16,14 @@ import orjson
 from aiohttp import web
 
 from core.api import routes_admin, routes_analytics, routes_data, routes_ha, routes_monitoring
-from core.api.auth import authorize, data_key_required
+from core.api.auth import authorize, bearer_token, data_key_required, key_matches
+from core.api.guards import ClientGone, HeavyGate, host_allowed, require_json
 from core.api.http import json_response, make_middleware
 from core.api.openapi import openapi_route
 from core.api.prom import ApiMetrics
+from core.api.protocol import ConnectionGuard, GuardedRunner
 from core.api.spec import RequestContext, Route
-from core.api.validation import BadRequest, parse_body, parse_query
+from core.api.validation import ApiError, BadRequest, parse_body, parse_query
 from core.engine import EngineState, EngineStatus
 from core.keys import ApiKeys, ensure_keys
 from core.logs import redact
@@ -33,6 +36,7 @@ _LOGGER = logging.getLogger(__name__)
 RATE_WINDOW_S = 10
 MAX_BODY_BYTES = 1024 * 1024
 SHUTDOWN_TIMEOUT_S = 5.0
+BODY_TIMEOUT_S = 10.0  # a client that starts a body must finish it (slowloris on the body)
 
 
 def all_routes() -> list[Route]:
@@ -92,14 +96,35 @@ class ApiServer:
         self._errors = 0
         self._last_error: str | None = None
         self._last_error_at: float | None = None
+        self._failed = False  # start() failed (port in use, bad key): status says FAILED and why
+        self.heavy = HeavyGate()
+        self.guard = ConnectionGuard()
+        self.client_disconnects = 0
 
     # -- engine ---------------------------------------------------------------------------------
 
     async def start(self) -> None:
+        try:
+            await self._start()
+        except OSError as err:
+            # The runtime shows "<type>: <text>" in the status, the Services tab and the headless line.
+            self._note_start_failure(_start_problem(self.config.host, self.config.port, err))
+            raise ListenError(self._last_error or str(err)) from err
+        except Exception as err:
+            self._note_start_failure(f"{type(err).__name__}: {err}")
+            raise
+
+    def _note_start_failure(self, text: str) -> None:
+        self._failed = True
+        self._last_error = redact(text)
+        self._last_error_at = time.time()
+
+    async def _start(self) -> None:
+        self._failed = False
         self.keys = ensure_keys(self.deps.config)
         app = self.build_app()
-        runner = web.AppRunner(
-            app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT_S
+        runner = GuardedRunner(
+            app, self.guard, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT_S
         )
         await runner.setup()
         site = web.TCPSite(runner, self.config.host, self.config.port, reuse_address=True)
@@ -112,6 +137,8 @@ class ApiServer:
         self.bound_hosts = [str(addr[0]) for addr in runner.addresses]
         self.port = int(runner.addresses[0][1])
         self.key_required = data_key_required(self.bound_hosts)
+        if "*" in self.config.cors_origins and not self.key_required:
+            _LOGGER.warning('[api] cors_origins "*" ignored: no key is asked for on loopback')
         self._started_at = time.time()
         _LOGGER.info(
             "API listening on %s (data key %s)",
@@ -128,16 +155,26 @@ class ApiServer:
 
     def status(self) -> EngineStatus:
         running = self._runner is not None
+        state = EngineState.RUNNING if running else EngineState.STOPPED
+        detail = f"listening on {self.base_url}" if running else ""
+        if self._failed and not running:
+            state, detail = EngineState.FAILED, self._last_error or "failed to start"
         return EngineStatus(
             self.name,
-            EngineState.RUNNING if running else EngineState.STOPPED,
-            detail=f"listening on {self.base_url}" if running else "",
+            state,
+            detail=detail,
             started_at=self._started_at,
             last_error=self._last_error,
             last_error_at=self._last_error_at,
             errors=self._errors,
             rates={"requests_per_s": self._rate.rate()},
-            counters={"requests": self._requests, "errors": self._errors},
+            counters={
+                "requests": self._requests,
+                "errors": self._errors,
+                "client_disconnects": self.client_disconnects,
+                "heavy_rejected": self.heavy.rejected,
+                **self.guard.counters,
+            },
         )
 
     @property
@@ -156,7 +193,10 @@ class ApiServer:
     def build_app(self) -> web.Application:
         app = web.Application(middlewares=[make_middleware(self)], client_max_size=MAX_BODY_BYTES)
         for route in self.routes:
-            app.router.add_route(route.method, route.path, self._wrap(route), name=route.operation_id)
+            if route.method == "GET":  # HEAD answers wherever GET does (same checks, no body)
+                app.router.add_get(route.path, self._wrap(route), name=route.operation_id)
+            else:
+                app.router.add_route(route.method, route.path, self._wrap(route), name=route.operation_id)
         return app
 
     def _wrap(self, route: Route) -> Any:
@@ -166,7 +206,12 @@ class ApiServer:
             params = parse_query(route.params, request.query, request.match_info)
             if route.body_params:
                 params.update(parse_body(route.params, await _read_json(request)))
-            result = await route.handler(RequestContext(self.deps, self, request, params))
+            ctx = RequestContext(self.deps, self, request, params)
+            if route.heavy:
+                async with self.heavy.slot():
+                    result = await route.handler(ctx)
+            else:
+                result = await route.handler(ctx)
             if isinstance(result, web.StreamResponse):
                 return result
             return json_response(result, status=route.status)
@@ -181,8 +226,23 @@ class ApiServer:
         if not origin or not allowed:
             return None
         if "*" in allowed:
-            return "*"
+            # Without a key any page could read everything: "*" only counts when a key is required.
+            return "*" if self.key_required else None
         return origin if origin in allowed else None
+
+    def host_allowed(self, request: web.Request) -> bool:
+        """DNS rebinding guard: the Host header names loopback, an IP, the bound host or an allowed
+        name (see core/api/guards.py)."""
+        return host_allowed(request.headers.get("Host"), self.config.host, self.config.allowed_hosts)
+
+    def has_key(self, request: web.Request) -> bool:
+        """The request carries the data or the admin key (for routes that show more with one)."""
+        token = bearer_token(request.headers.get("Authorization"))
+        return token is not None and self.keys is not None and key_matches(token, self.keys)
+
+    def may_see_details(self, request: web.Request) -> bool:
+        """Open health routes show paths, versions and counts on loopback, or to a key holder."""
+        return not self.key_required or self.has_key(request)
 
     # -- bookkeeping (called by the middleware) -------------------------------------------------
 
@@ -191,14 +251,40 @@ class ApiServer:
         self._rate.mark()
         self.metrics.observe_request(method, route, status, seconds)
 
+    def note_client_gone(self) -> None:
+        self.client_disconnects += 1
+
     def note_error(self, err: BaseException) -> None:
         self._errors += 1
         self._last_error = redact(f"{type(err).__name__}: {err}")[:300]
         self._last_error_at = time.time()
 
 
+class ListenError(OSError):
+    """The API could not listen; str() says why and what to change."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "cannot listen"
+
+
+def _start_problem(host: str, port: int, err: OSError) -> str:
+    if err.errno in (98, 48, 10048):  # EADDRINUSE: Linux, macOS, Windows
+        return f"port {port} on {host} is already in use: stop the other program or set [api] port"
+    if err.errno in (99, 49, 10049):  # EADDRNOTAVAIL
+        return f"cannot listen on {host}: not an address of this machine ([api] host)"
+    return f"cannot listen on {host}:{port}: {err.strerror or err}"
+
+
 async def _read_json(request: web.Request) -> Any:
-    raw = await request.read()
+    require_json(request.headers.get("Content-Type"))
+    try:
+        async with asyncio.timeout(BODY_TIMEOUT_S):
+            raw = await request.read()
+    except TimeoutError:
+        detail = f"the body did not arrive within {BODY_TIMEOUT_S:g} s"
+        raise ApiError(408, "request_timeout", detail) from None
+    except ConnectionError as err:
+        raise ClientGone(str(err)) from None
     if not raw.strip():
         raise BadRequest("a JSON object body is required")
     try:

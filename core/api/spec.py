@@ -95,6 +95,9 @@ class Route:
     conflict: bool = False  # documents a 409 (the same operation is already running)
     content_type: str = "application/json"
     description: str = ""
+    # A query that can take seconds on a big store (analytics over long windows, search): runs
+    # under the server's HeavyGate, so a burst answers 503 + Retry-After instead of starving ingest.
+    heavy: bool = False
 
     @property
     def operation_id(self) -> str:

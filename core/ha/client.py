@@ -11,8 +11,9 @@ event that hides the unfilled part, so the next start resumes from the marker in
 store holds nothing of this HA (a new store, or events of another HA such as the demo home), the
 first connection imports its last `initial_backfill_hours` of history.
 
-The token is only ever sent in the auth frame: it is in no log line (websockets' frame logging
-goes through a redacting adapter, error texts are redacted), not in ConnectionInfo or status.
+The token is only ever sent in the auth frame, and only to the configured origin (redirects elsewhere
+are refused): it is in no log line (websockets' frame logging
+is masked by core.logs, error texts are redacted), not in ConnectionInfo or status.
 """
 
 from __future__ import annotations

@@ -23,8 +23,9 @@ from typing import Any
 import orjson
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+from websockets.uri import parse_uri
 
-from core.ha.redact import RedactingLogger, redact
+from core.logs import register_secret
 from core.models import JsonDict
 from core.ratelog import RateLimitedLog
 from core.tls import CertificateFileError, explain_rejection, ssl_context
@@ -53,6 +54,29 @@ class ConnectionLost(HAError):
 
 class TLSProblem(HAError):
     """HA's certificate was rejected, or home_assistant.ca_cert cannot be used; str() says what to change."""
+
+
+class RedirectRefused(HAError):
+    """HA's URL redirected to another origin: the token is sent after connecting, so never follow."""
+
+
+class _SameOriginConnect(connect):
+    """websockets' connect, following redirects only within the configured origin (scheme, host,
+    port): the access token goes in the first frame after the handshake, so following a redirect
+    elsewhere would hand it to whoever the Location names."""
+
+    def process_redirect(self, exc: Exception) -> Exception | str:
+        target = super().process_redirect(exc)
+        if not isinstance(target, str):
+            return target
+        old, new = self.ws_uri, parse_uri(target)
+        if (old.secure, old.host, old.port) != (new.secure, new.host, new.port):
+            origin = f"{'wss' if new.secure else 'ws'}://{new.host}:{new.port}"
+            return RedirectRefused(
+                f"Home Assistant's URL redirects to another address ({origin}); refusing to send "
+                "the token there. Put the final address in home_assistant.url."
+            )
+        return target
 
 
 class CommandError(HAError):
@@ -140,8 +164,9 @@ class HAConnection:
             context = ssl_context(url, verify_ssl=verify_ssl, ca_cert=ca_cert)
         except CertificateFileError as err:
             raise TLSProblem(f"home_assistant.ca_cert: {err}") from None
+        register_secret(token)  # whatever the caller did: the token is masked before the first frame
         try:
-            ws = await connect(
+            ws = await _SameOriginConnect(
                 url,
                 compression=None,  # deflate costs 13-24 % CPU on a LAN (docs/perf-limits.md §2)
                 max_size=max_size,
@@ -150,7 +175,7 @@ class HAConnection:
                 close_timeout=2.0,
                 proxy=None,
                 ssl=context,
-                logger=RedactingLogger(logging.getLogger("websockets.client"), token),
+                logger=logging.getLogger("websockets.client"),  # frames redacted by core.logs
             )
         except ssl.SSLCertVerificationError as err:
             why = await explain_rejection(
@@ -345,7 +370,7 @@ class HAConnection:
         try:
             await self.ws.close()
         except Exception as err:
-            log.debug("closing the HA socket failed: %s", redact(str(err)))
+            log.debug("closing the HA socket failed: %s", err)  # redacted by core.logs
         if not self._reader.done():
             self._reader.cancel()
         await asyncio.gather(self._reader, return_exceptions=True)

@@ -8,7 +8,7 @@ import ssl
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI, PayloadTooBig
 
 from core.ha.connection import HAError
-from core.ha.redact import redact
+from core.logs import redact, register_secret
 
 
 def _describe(err: BaseException, where: str) -> str:
@@ -47,4 +47,5 @@ def _describe(err: BaseException, where: str) -> str:
 
 def describe_error(err: BaseException, secret: str | None = None, where: str = "Home Assistant") -> str:
     """One line for `err`, with `secret` (the token) masked wherever it might appear."""
-    return redact(_describe(err, where), secret)
+    register_secret(secret)
+    return redact(_describe(err, where))

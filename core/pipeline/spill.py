@@ -18,6 +18,7 @@ from typing import BinaryIO
 
 import orjson
 
+from core.fileperm import private_file
 from core.store.rows import StoreRow
 
 _LOGGER = logging.getLogger(__name__)
@@ -33,8 +34,7 @@ class SpillFile:
 
     def open(self) -> int:
         """Open (creating) the file; return how many rows a previous run left to replay."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.touch(exist_ok=True)
+        private_file(self.path)  # spilled events are the home's history: 0600 in a 0700 dir
         self._drop_torn_tail()
         self._w = self.path.open("ab")
         self._r = reader = self.path.open("rb")

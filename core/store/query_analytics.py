@@ -10,7 +10,7 @@ analytics scan raw rows, bounded by their time window.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -291,8 +291,10 @@ def duration_rows(
     entity_id: str | None,
     domain: str | None,
     cap: int,
-) -> list[tuple[str, str | None, int, int, int]]:
-    """(entity_id, state the entity was in, how long in ms, event id, time_us), at most `cap` rows."""
+) -> Iterator[tuple[str, str | None, int, int, int]]:
+    """(entity_id, state the entity was in, how long in ms, event id, time_us), at most `cap` rows,
+    streamed from the cursor: a caller that keeps only numbers never holds 500k row tuples (whose
+    garbage-collector scans and final free, under the GIL, stalled the event loop for 100s of ms)."""
     terms = ["e.time_us >= ?", "e.time_us < ?", "e.duration_ms IS NOT NULL"]
     params: list[Any] = [start_us, end_us]
     filters = (
@@ -304,4 +306,5 @@ def duration_rows(
         "SELECT m.entity_id, e.old_state, e.duration_ms, e.id, e.time_us FROM events e "
         f"JOIN entity_ids m ON m.id = e.entity_key WHERE {' AND '.join(terms)} LIMIT ?"
     )
-    return [(r[0], r[1], int(r[2]), int(r[3]), int(r[4])) for r in conn.execute(sql, [*params, cap])]
+    rows: Iterator[tuple[str, str | None, int, int, int]] = iter(conn.execute(sql, [*params, cap]))
+    return rows  # INTEGER columns come back as int

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from core.config import StorageConfig
 from core.engine import EngineState, EngineStatus
+from core.fileperm import private_file
 from core.models import EnrichedEvent, RegistrySnapshot
 from core.store import outbox
 from core.store.codec import datetime_to_us
@@ -24,6 +25,7 @@ from core.store.keys import KeyCaches
 from core.store.metadata import sync_registry
 from core.store.outbox import QuarantineEntry
 from core.store.queries import EventQueries
+from core.store.read_process import ReadProcess
 from core.store.readers import ReadPool
 from core.store.retention import (
     Chunker,
@@ -66,6 +68,7 @@ class EventStore:
         self._reads = ReadPool(path)
         self._lookups = Lookups()
         self.queries = EventQueries(self._reads, self._lookups, path)
+        self.read_process = ReadProcess(path, self.queries.run_read)
         self._background: set[asyncio.Future[Any]] = set()
         self._retention_task: asyncio.Task[None] | None = None
         self.migrated_from: int | None = None
@@ -84,7 +87,8 @@ class EventStore:
         retention: bool = True,
     ) -> EventStore:
         """Open (creating and migrating) `data_dir/events.sqlite3`; start daily retention if asked."""
-        await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
+        # The home's history (locks, presence): this user only, -wal/-shm included (core/fileperm.py).
+        await asyncio.to_thread(private_file, data_dir / DB_FILENAME, sqlite=True)
         store = cls(data_dir / DB_FILENAME, config or StorageConfig(), outbox_enabled)
         try:
             await store._writer.start()
@@ -114,6 +118,7 @@ class EventStore:
             await asyncio.gather(*self._background, return_exceptions=True)
         with contextlib.suppress(RuntimeError):  # the writer did not start
             await self.flush_rollups()
+        self.read_process.close()
         await self._writer.close()
         await self._reads.close()
 
