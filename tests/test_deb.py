@@ -264,6 +264,38 @@ def test_desktop_entry_and_metainfo_validate(upgraded: Upgraded) -> None:
     assert (root.path / "lib/systemd/system" / f"{NAME}.service").is_file()
 
 
+def test_the_service_command_runs_headless_with_its_data_in_var_lib(
+    upgraded: Upgraded, tmp_path: Path
+) -> None:
+    """ha-ingestor.service's ExecStart and Environment, run as they are with /var/lib/ha-ingestor
+    moved into tmp_path (no systemd here): data, config and API keys land under that directory."""
+    unit = (upgraded.root.path / "lib/systemd/system" / f"{NAME}.service").read_text()
+    state = tmp_path / "var-lib"
+
+    def moved(text: str) -> str:
+        return text.replace(f"/var/lib/{NAME}", str(state)).replace(
+            f"/opt/{NAME}", str(upgraded.root.path / "opt" / NAME)
+        )
+
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "QT_QPA_PLATFORM": "offscreen"}
+    for line in unit.splitlines():
+        if line.startswith("Environment="):
+            key, _, value = line.removeprefix("Environment=").partition("=")
+            env[key] = moved(value)
+    exec_start = next(line for line in unit.splitlines() if line.startswith("ExecStart="))
+    argv: list[str | Path] = [
+        *moved(exec_start.removeprefix("ExecStart=")).split(),
+        "--demo",
+        "--duration",
+        "3",
+    ]
+    assert "--headless" in argv and "--headless-fallback" in argv
+    _ok(_run(argv, 120, env=env))
+    assert (state / "data" / "events.sqlite3").is_file()
+    assert (state / "config" / NAME / "api_keys.json").is_file()  # where the README says the keys are
+    assert not (tmp_path / ".local").exists()
+
+
 def test_removal_leaves_the_users_data(upgraded: Upgraded, home: Path) -> None:
     root = upgraded.root
     root.dpkg("--purge", NAME)
