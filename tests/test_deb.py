@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -262,6 +263,26 @@ def test_desktop_entry_and_metainfo_validate(upgraded: Upgraded) -> None:
     assert (share / "doc" / NAME / "copyright").is_file()
     assert (share / "doc" / NAME / "changelog.Debian.gz").is_file()
     assert (root.path / "lib/systemd/system" / f"{NAME}.service").is_file()
+
+
+def test_the_installed_app_migrates_an_older_store(upgraded: Upgraded, tmp_path: Path) -> None:
+    """A store written by the first schema version (as test_store_migration builds it) in the user's
+    data dir: the installed app migrates it on its first start and keeps every event."""
+    from core.store.schema import SCHEMA_VERSION
+    from core.store.store import DB_FILENAME
+    from tests.test_store_migration import build_v1
+
+    data = tmp_path / ".local/share" / NAME
+    data.mkdir(parents=True)
+    build_v1(data / DB_FILENAME)
+    config = tmp_path / ".config" / NAME / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text("[storage]\nretention_days = 3650\n")  # its events are months old: keep them
+    _headless_run(upgraded.root, tmp_path, 3)
+    old = [e for e in _stored_events(upgraded.root, tmp_path) if e.get("entity_id") == "sensor.t"]
+    assert len(old) == 7
+    with sqlite3.connect(data / DB_FILENAME) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
 def test_the_service_command_runs_headless_with_its_data_in_var_lib(
