@@ -41,6 +41,7 @@ TITLES = {
     "api": "REST API",
     "ui": "Interface",
     "logging": "Logging",
+    "data_sources": "Data sources (weather, air quality, carbon, prices, calendar)",
 }
 
 # Keys whose name alone does not say what they do (the rest show their TOML key).

@@ -30,7 +30,13 @@ MIN_API_KEY_LEN = 16
 _INT_TEXT = re.compile(r"-?[0-9]+")
 _FLOAT_TEXT = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 _LOGGER = logging.getLogger(__name__)
-SECRET_KEYS = frozenset({"token", "password", "api_key", "admin_api_key", "secret", "pin", "kiosk_pin"})
+SECRET_KEYS = frozenset(
+    {
+        "token", "password", "api_key", "admin_api_key", "secret", "pin", "kiosk_pin",
+        # data sources: provider keys and tokens
+        "owm_api_key", "electricity_maps_token", "entsoe_token", "tibber_token",
+    }
+)  # fmt: skip
 
 
 class ConfigError(ValueError):
@@ -269,6 +275,71 @@ class LoggingConfig:
     log_dir: str = field(default="", metadata=_directory())
 
 
+def _coordinate(limit: float) -> dict[str, Any]:
+    def check(value: str) -> str | None:
+        if not value:
+            return None
+        try:
+            number = float(value)
+        except ValueError:
+            return f"must be a number like 52.52, got {value!r}"
+        return None if -limit <= number <= limit else f"must be between {-limit:g} and {limit:g}"
+
+    return _check(check)
+
+
+WEATHER_PROVIDERS = ("open_meteo", "openweathermap", "met_no", "off")
+AIR_QUALITY_PROVIDERS = ("open_meteo", "off")
+CARBON_PROVIDERS = ("auto", "uk_carbon", "electricity_maps", "off")
+PRICE_PROVIDERS = ("auto", "awattar", "octopus", "energi_data_service", "entsoe", "tibber", "off")
+
+
+@dataclass(frozen=True)
+class DataSourcesConfig:
+    """Weather, air quality, grid carbon intensity and electricity prices from public providers.
+
+    *_provider: which provider serves the source; "auto" picks one from the country (GB: Octopus
+    and UK Carbon Intensity; DE/AT: aWATTar; DK: Energi Data Service; elsewhere ENTSO-E or
+    Electricity Maps when their token is set); "off" disables the source.
+    latitude/longitude/country: override the location Home Assistant reports ("" = HA's).
+    price_zone: DK1/DK2 for Energi Data Service, a bidding zone (DE_LU, NL, ...) or EIC for ENTSO-E
+    ("" = from the country). octopus_region: the GSP group letter (A..P; C is London).
+    carbon_region: UK Carbon Intensity region id 1-17 (0 = national). carbon_zone: Electricity
+    Maps zone ("" = the country). *_url: provider base URL overrides (tests, the demo, proxies).
+    metno_contact: the contact met.no's terms require in the User-Agent (an email or URL).
+    calendar_enabled/calendar_entities: read Home Assistant's calendars (all, or these entity ids)
+    through its REST API with the HA token; calendar_url overrides HA's URL for them.
+    """
+
+    enabled: bool = True
+    weather_provider: str = field(default="open_meteo", metadata=_one_of(*WEATHER_PROVIDERS))
+    air_quality_provider: str = field(default="open_meteo", metadata=_one_of(*AIR_QUALITY_PROVIDERS))
+    carbon_provider: str = field(default="auto", metadata=_one_of(*CARBON_PROVIDERS))
+    price_provider: str = field(default="auto", metadata=_one_of(*PRICE_PROVIDERS))
+    latitude: str = field(default="", metadata=_coordinate(90))
+    longitude: str = field(default="", metadata=_coordinate(180))
+    country: str = ""
+    price_zone: str = ""
+    octopus_region: str = field(default="C", metadata=_one_of(*"ABCDEFGHJKLMNP"))
+    octopus_product: str = "AGILE-24-10-01"
+    carbon_region: int = field(default=0, metadata=_range(0, 17))
+    carbon_zone: str = ""
+    owm_api_key: str = field(default="", repr=False)
+    electricity_maps_token: str = field(default="", repr=False)
+    entsoe_token: str = field(default="", repr=False)
+    tibber_token: str = field(default="", repr=False)
+    metno_contact: str = ""
+    calendar_enabled: bool = True
+    calendar_entities: list[str] = field(default_factory=list)
+    weather_url: str = field(default="", metadata=_url("http", "https"))
+    air_quality_url: str = field(default="", metadata=_url("http", "https"))
+    carbon_url: str = field(default="", metadata=_url("http", "https"))
+    prices_url: str = field(default="", metadata=_url("http", "https"))
+    calendar_url: str = field(default="", metadata=_url("http", "https"))
+    retention_days: int = field(default=90, metadata=_range(1, 3650))
+    timeout_s: float = field(default=20.0, metadata=_range(1, 300))
+
+
 @dataclass(frozen=True)
 class AppConfig:
     home_assistant: HomeAssistantConfig = field(default_factory=HomeAssistantConfig)
@@ -278,6 +349,7 @@ class AppConfig:
     api: ApiConfig = field(default_factory=ApiConfig)
     ui: UiConfig = field(default_factory=UiConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
+    data_sources: DataSourcesConfig = field(default_factory=DataSourcesConfig)
     source_path: str = ""  # where it was loaded from (not a TOML key)
 
     @property

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from core.api.schemas import WEATHER_FIELDS
 from core.models import EnrichedEvent
 from tests.api_live import LiveRuntime, start_live
 
@@ -52,7 +53,7 @@ def test_events_use_the_export_field_names_plus_id(live: LiveRuntime) -> None:
     assert set(body) == {"events", "next_cursor", "count"}
     assert body["count"] == 5 and body["next_cursor"] is not None
     for event in body["events"]:
-        assert set(event) == EVENT_KEYS
+        assert set(event) == EVENT_KEYS | set(WEATHER_FIELDS)  # + the weather at its time (joined on read)
 
 
 @pytest.mark.parametrize(

@@ -259,6 +259,9 @@ async def test_ha_disconnect_reaches_status_bar_and_alerts(gui_app: Any) -> None
         rt.simulator.reject_auth(True)
         await rt.simulator.drop_connections()
         await wait_until(lambda: session.bridge.last_health.status != "healthy", timeout=10)
+        # The diagram's HA node and the client's status come from one mapping (core.ha.info): while the
+        # link is down (auth rejected, connecting again after a first connection) they agree.
+        assert build_flow(rt).node("ha").state == str(rt.engine_status("ha_client").state) != "starting"
         assert "ha_client" in session.window.health.label.text()
         assert session.window.health.label.text().startswith(str(session.bridge.last_health.status))
         await wait_until(lambda: "Health:" in session.window.notice.text(), timeout=5)

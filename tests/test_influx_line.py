@@ -165,3 +165,28 @@ async def test_round_trip_every_field_and_tag(influxd: InfluxdServer, influx_db:
 
 def _as_dict(ev: object) -> dict[str, object]:
     return {name: getattr(ev, name) for name in ev.__slots__}  # type: ignore[attr-defined]
+
+
+async def test_weather_fields_round_trip_and_unknown_ones_are_left_out(
+    influxd: InfluxdServer, influx_db: str
+) -> None:
+    now = datetime.now(UTC)
+    known = {"weather_temperature": 9.8, "weather_humidity": 81, "weather_condition": "light rain",
+             "weather_wind_speed": 4.0, "weather_observed_at": "2026-11-27T11:45:00Z"}  # fmt: skip
+    unknown = dict.fromkeys(known)
+    events = [
+        FULL.__class__(**{**_as_dict(FULL), "time_fired": now}),
+        FULL.__class__(**{**_as_dict(FULL), "time_fired": now + timedelta(microseconds=1)}),
+    ]
+    lines = LineEncoder().encode_many(events, [known, unknown])
+    assert 'weather_condition="light rain"' in lines[0] and "weather_humidity=81.0" in lines[0]
+    assert "weather_" not in lines[1]  # line protocol has no null: unknown weather is absent
+    writer = WriterV1(InfluxConfig(enabled=True, url=influxd.url, database=influx_db))
+    try:
+        await writer.prepare()
+        await writer.write("\n".join(lines).encode())
+        got = rows(await writer.query("SELECT * FROM state_changed ORDER BY time"))
+    finally:
+        await writer.close()
+    assert {k: got[0][k] for k in known} == {**known, "weather_humidity": 81.0}
+    assert all(got[1][k] is None for k in known)

@@ -12,6 +12,7 @@ from core.analytics import EventStats, event_stats
 from core.analytics_places import PlaceStats, spatial_analytics
 from core.api import params as P
 from core.api.convert import iso, stored_event_json
+from core.api.routes_sources import add_weather
 from core.api.schemas import (
     BOOL,
     COUNT_ROW,
@@ -47,6 +48,12 @@ def page_json(page: EventPage) -> JsonDict:
     }
 
 
+async def page_with_weather(ctx: RequestContext, page: EventPage) -> JsonDict:
+    out = page_json(page)
+    await add_weather(ctx, page.events, out["events"])
+    return out
+
+
 # -- events ---------------------------------------------------------------------------------------
 
 
@@ -62,14 +69,16 @@ async def list_events(ctx: RequestContext) -> JsonDict:
         cursor=None if cursor is None else f"{cursor[0]}:{cursor[1]}",
         ascending=p["order"] == "asc",
     )
-    return page_json(page)
+    return await page_with_weather(ctx, page)
 
 
 async def get_event(ctx: RequestContext) -> JsonDict:
     found = await ctx.queries.event_by_id(ctx.params["id"])
     if found is None:
         raise NotFound(f"no event with id {ctx.params['id']}")
-    return stored_event_json(found)
+    row = stored_event_json(found)
+    await add_weather(ctx, [found], [row])
+    return row
 
 
 async def search_events(ctx: RequestContext) -> JsonDict:
@@ -84,7 +93,7 @@ async def search_events(ctx: RequestContext) -> JsonDict:
         cursor=P.parse_cursor(p["cursor"]),
     )
     page = await run_read(ctx.store.queries, lambda c, lookups: search_page(c, lookups, request))
-    return {"query": p["query"], **page_json(page)}
+    return {"query": p["query"], **await page_with_weather(ctx, page)}
 
 
 def stats_json(stats: EventStats) -> JsonDict:

@@ -66,11 +66,24 @@ def _schema_for_hint(hint: Any) -> JsonDict:
     return ANY_OBJ
 
 
+# The weather at the event's time, joined on read from the data sources' observations (null when
+# there was none within an hour before, or the data sources engine is off). Optional: only the
+# events API adds them (traces and search results reuse the schema without them).
+WEATHER_FIELDS: dict[str, JsonDict] = {
+    "weather_temperature": {"type": "number", "nullable": True, "description": "°C"},
+    "weather_humidity": {"type": "number", "nullable": True, "description": "%"},
+    "weather_condition": {"type": "string", "nullable": True},
+    "weather_wind_speed": {"type": "number", "nullable": True, "description": "m/s"},
+    "weather_observed_at": {"type": "string", "format": "date-time", "nullable": True},
+}
+
+
 def event_schema() -> JsonDict:
     hints = typing.get_type_hints(EnrichedEvent)
     props: dict[str, JsonDict] = {"id": INT}
     props.update({f.name: _schema_for_hint(hints[f.name]) for f in fields(EnrichedEvent)})
-    return obj(props)
+    required = list(props)
+    return obj({**props, **WEATHER_FIELDS}, required=required)
 
 
 def ref(name: str) -> JsonDict:

@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from aiohttp import web
 
-from core.api import routes_admin, routes_analytics, routes_data, routes_ha, routes_monitoring
+from core.api import (
+    routes_admin,
+    routes_analytics,
+    routes_data,
+    routes_ha,
+    routes_monitoring,
+    routes_sources,
+)
 from core.api.auth import authorize, bearer_token, data_key_required, key_matches
 from core.api.guards import ClientGone, HeavyGate, host_allowed, require_json
 from core.api.http import json_response, make_middleware
@@ -46,6 +53,7 @@ def all_routes() -> list[Route]:
         *routes_data.routes(),
         *routes_analytics.routes(),
         *routes_ha.routes(),
+        *routes_sources.routes(),
         openapi_route(),
     ]
     # Static paths first: /api/devices/reliability must win over /api/devices/{device_id}.

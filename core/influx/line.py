@@ -7,10 +7,10 @@ entity costs one dict lookup for its tags. Empty tags and absent fields are omit
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from math import isfinite
-from typing import Final
+from typing import Any, Final
 
 import orjson
 
@@ -30,6 +30,12 @@ FIELD_TYPES: Final[dict[str, str]] = {
     "device_manufacturer": "string",
     "device_model": "string",
     "source": "string",
+    # the weather at time_fired (core/weather.py); absent when unknown
+    "weather_temperature": "float",
+    "weather_humidity": "float",
+    "weather_wind_speed": "float",
+    "weather_condition": "string",
+    "weather_observed_at": "string",
 }
 TAG_KEYS: Final = (
     "area_id",
@@ -89,11 +95,18 @@ class LineEncoder:
         self._prefixes: dict[tuple[str | None, ...], str] = {}
         self._max_cached = max_cached
 
-    def encode(self, ev: EnrichedEvent) -> str:
-        return f"{self._prefix(ev)} {','.join(self._fields(ev))} {time_ns(ev.time_fired)}"
+    def encode(self, ev: EnrichedEvent, weather: Mapping[str, Any] | None = None) -> str:
+        fields = self._fields(ev)
+        if weather:
+            fields += _weather_fields(weather)
+        return f"{self._prefix(ev)} {','.join(fields)} {time_ns(ev.time_fired)}"
 
-    def encode_many(self, events: Iterable[EnrichedEvent]) -> list[str]:
-        return [self.encode(ev) for ev in events]
+    def encode_many(
+        self, events: Sequence[EnrichedEvent], weather: Sequence[Mapping[str, Any]] | None = None
+    ) -> list[str]:
+        if weather is None:
+            return [self.encode(ev) for ev in events]
+        return [self.encode(ev, w) for ev, w in zip(events, weather, strict=True)]
 
     def _prefix(self, ev: EnrichedEvent) -> str:
         key = (
@@ -148,6 +161,19 @@ class LineEncoder:
     def fields_of(ev: EnrichedEvent) -> set[str]:
         """The field names `encode` writes for this event (used to find a field-type conflict's points)."""
         return {f.partition("=")[0] for f in LineEncoder._fields(ev)}
+
+
+def _weather_fields(weather: Mapping[str, Any]) -> list[str]:
+    """The known weather_* values as fields; an unknown one is left out (line protocol has no null)."""
+    out: list[str] = []
+    for name, value in weather.items():
+        if value is None:
+            continue
+        if isinstance(value, str):
+            out.append(f"{name}={quote_string(value)}")
+        elif isinstance(value, int | float) and isfinite(value):
+            out.append(f"{name}={float(value)!r}")
+    return out
 
 
 _SOURCE_FIELDS: Final = {source: f'source="{source.value}"' for source in EventSource}

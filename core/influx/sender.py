@@ -21,8 +21,9 @@ import contextlib
 import logging
 import time
 from collections import defaultdict, deque
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from core.bus import Bus, Topic
 from core.config import InfluxConfig
@@ -38,6 +39,8 @@ from core.models import EnrichedEvent
 
 log = logging.getLogger(__name__)
 
+# The weather_* fields for events fired at these times (DataSourcesEngine.weather_for), or None.
+WeatherFor = Callable[[Sequence[datetime]], Awaitable[Sequence[Mapping[str, Any]] | None]]
 ENCODE_CHUNK = 1000  # events encoded between two yields to the loop
 IN_FLIGHT = 2  # POSTs of batch_size points in flight (influxd absorbs ~2x more: docs/perf-limits.md §5)
 
@@ -53,6 +56,7 @@ class InfluxSender:
         *,
         writer: InfluxWriter | None = None,
         timings: SenderTimings | None = None,
+        weather: WeatherFor | None = None,
     ) -> None:
         self._config = config
         self._store = store
@@ -60,6 +64,7 @@ class InfluxSender:
         self._writer = writer or make_writer(config)
         self._timings = timings or SenderTimings()
         self._encoder = LineEncoder(config.measurement)
+        self._weather = weather  # the weather_* fields at each event's time (data sources), if any
         self._breaker = Breaker(self._timings)
         self._cap = OutboxCap(config.outbox_max_bytes)
         self._reader = OutboxReader(store)
@@ -203,11 +208,15 @@ class InfluxSender:
         self._succeeded()
 
     async def _encode(self, events: Sequence[EnrichedEvent]) -> list[str]:
+        weather = await self._weather([ev.time_fired for ev in events]) if self._weather else None
         lines: list[str] = []
         for start in range(0, len(events), ENCODE_CHUNK):
             if start:
                 await asyncio.sleep(0)
-            lines += self._encoder.encode_many(events[start : start + ENCODE_CHUNK])
+            chunk = events[start : start + ENCODE_CHUNK]
+            lines += self._encoder.encode_many(
+                chunk, None if weather is None else weather[start : start + ENCODE_CHUNK]
+            )
         return lines
 
     async def _quarantine(self, rejected: list[tuple[list[int], str]]) -> None:

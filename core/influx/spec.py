@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import asyncio
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from core.engine import EngineRole, EngineSpec
+from core.weather import weather_fields_for
 
 if TYPE_CHECKING:
     from core.deps import Deps
@@ -16,7 +20,13 @@ async def _build(deps: Deps) -> InfluxSender | None:
         return None
     from core.influx.sender import InfluxSender
 
-    return InfluxSender(deps.config.influxdb, deps.store, deps.bus)
+    data_dir = deps.data_dir
+
+    async def weather(times: Sequence[datetime]) -> Sequence[Mapping[str, Any]] | None:
+        """The weather at each event's time, from the data sources' observations (sources.db)."""
+        return await asyncio.to_thread(weather_fields_for, data_dir, times)
+
+    return InfluxSender(deps.config.influxdb, deps.store, deps.bus, weather=weather)
 
 
 SPEC: EngineSpec[InfluxSender] = EngineSpec(

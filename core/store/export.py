@@ -21,6 +21,7 @@ from core.store.schema import SCHEMA_VERSION
 from core.store.serialize import event_to_json_dict
 from core.store.store import DB_FILENAME
 from core.store.writer import connect
+from core.weather import SOURCES_DB, WeatherIndex, read_observations
 
 PAGE = 2_000
 
@@ -32,8 +33,16 @@ async def export_events(
     until: datetime | None,
     entity_id: str | None,
 ) -> int:
-    """Write one JSON object per event (EnrichedEvent field names) to `out`; return the count."""
+    """Write one JSON object per event (EnrichedEvent field names, plus the `weather_*` fields at its
+    time, null when there was no observation within the hour before) to `out`; return the count."""
     return await asyncio.to_thread(_export, data_dir / DB_FILENAME, out, since, until, entity_id)
+
+
+def _weather(data_dir: Path, times: list[datetime]) -> WeatherIndex:
+    """The weather observations covering a page (oldest first), from the data sources' file."""
+    if not times:
+        return WeatherIndex()
+    return WeatherIndex(read_observations(data_dir / SOURCES_DB, times[0], times[-1]))
 
 
 def _export(
@@ -52,8 +61,11 @@ def _export(
         count, cursor = 0, None
         while True:
             page = query_events.page(conn, lookups, flt, start, end, PAGE, cursor, ascending=True)
+            weather = _weather(path.parent, [s.event.time_fired for s in page.events])
             for stored in page.events:
-                out.write(orjson.dumps(event_to_json_dict(stored.event)).decode())
+                row = event_to_json_dict(stored.event)
+                row.update(weather.fields_at(stored.event.time_fired))
+                out.write(orjson.dumps(row).decode())
                 out.write("\n")
             count += len(page.events)
             if page.next_cursor is None:

@@ -1,0 +1,1 @@
+"""One module per provider, each behind `base.Provider`; `choose` turns the config into providers."""
