@@ -44,6 +44,13 @@ TITLES = {
     "data_sources": "Data sources (weather, air quality, carbon, prices, calendar)",
 }
 
+# Keys whose name alone does not say what they do (the rest show their TOML key).
+LABELS: dict[Key, str] = {
+    ("ui", "autostart"): "Start when I log in",
+    ("ui", "autostart_kiosk"): "Start in kiosk mode when I log in",
+    ("ui", "screen"): "Open at full screen on display N (-1: no)",
+}
+
 
 # Keys holding a path, with a Browse… button: (a directory?, the file dialog's name filter)
 PATH_KEYS: dict[str, tuple[bool, str]] = {
@@ -171,7 +178,8 @@ class ConfigForm(QWidget):
             obj = getattr(config, section)
             hints = get_type_hints(type(obj))
             for f in fields(obj):
-                form.addRow(QLabel(f.name), self._make_input((section, f.name), hints[f.name] is bool))
+                label = QLabel(LABELS.get((section, f.name), f.name))
+                form.addRow(label, self._make_input((section, f.name), hints[f.name] is bool))
             n = self._layout.count()
             self._layout.addWidget(box, n // 2, n % 2)
         self._layout.setRowStretch(self._layout.rowCount(), 1)

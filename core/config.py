@@ -258,7 +258,9 @@ class UiConfig:
     kiosk_rotate_s: int = field(default=0, metadata=_range(0, 3600))  # 0 = no tab rotation
     kiosk_dim_start: str = field(default="22:00", metadata=_clock_time())
     kiosk_dim_end: str = field(default="06:30", metadata=_clock_time())
-    autostart: bool = False
+    autostart: bool = False  # XDG autostart entry: open the window when the user logs in
+    autostart_kiosk: bool = False  # ... in kiosk mode instead (wins over `autostart`)
+    screen: int = field(default=-1, metadata=_range(-1, 15))  # full screen on display N; -1 = no
     setup_done: bool = False
 
     def __post_init__(self) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from app import connection_check, fmt
+from app.about import show_about
 from app.config_form import ConfigForm
 from app.tabs import BaseTab, TabContext, register_tab
 from app.widgets import ui
@@ -36,7 +37,9 @@ class ConfigTab(BaseTab):
             "revert": QPushButton("Revert"),
             "apply": QPushButton("Apply"),
             "save": ui.button("Apply and save", "primary"),
+            "about": QPushButton("About"),
         }
+        self.buttons["about"].clicked.connect(lambda: show_about(self, self.runtime.config))
         self.buttons["test_ha"].clicked.connect(self.test_ha)
         self.buttons["test_influx"].clicked.connect(self.test_influx)
         self.buttons["revert"].clicked.connect(self.revert)
