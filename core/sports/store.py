@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
@@ -20,6 +19,8 @@ from typing import Any
 
 import aiosqlite
 import orjson
+
+from core.engine_db import EngineDb
 
 SPORTS_DB = "sports.db"
 SCHEMA_VERSION = 2
@@ -191,42 +192,19 @@ def _webhook(row: Sequence[Any]) -> Webhook:
     )
 
 
-def _private_file(path: Path) -> None:
-    """Create the file 0600 before SQLite does (SQLite would follow the umask)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    os.close(fd)
-    os.chmod(path, 0o600)
+class SportsStore(EngineDb):
+    label = "sports store"
+    migrations = _MIGRATIONS
 
-
-class SportsStore:
     def __init__(self, path: Path) -> None:
-        self.path = path
-        self._db: aiosqlite.Connection | None = None
+        super().__init__(path)
         self._lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, data_dir: Path) -> SportsStore:
         store = cls(data_dir / SPORTS_DB)
-        _private_file(store.path)
-        store._db = await aiosqlite.connect(store.path)
-        await store.db.execute("PRAGMA journal_mode=WAL")
-        await store.db.execute("PRAGMA synchronous=NORMAL")
-        await store._migrate()
-        _private_file(Path(f"{store.path}-wal"))
-        _private_file(Path(f"{store.path}-shm"))
+        await store.open_db()
         return store
-
-    async def _migrate(self) -> None:
-        async with self.db.execute("PRAGMA user_version") as cur:
-            row = await cur.fetchone()
-        version = int(row[0]) if row else 0
-        if version > SCHEMA_VERSION:
-            raise RuntimeError(f"{self.path} has schema {version}, newer than this app's {SCHEMA_VERSION}")
-        for target in range(version + 1, SCHEMA_VERSION + 1):
-            await self.db.executescript(
-                f"BEGIN; {_MIGRATIONS[target]} PRAGMA user_version = {target}; COMMIT;"
-            )
 
     @contextlib.asynccontextmanager
     async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -241,22 +219,6 @@ class SportsStore:
             except BaseException:
                 await self.db.rollback()
                 raise
-
-    async def close(self) -> None:
-        if self._db is not None:
-            await self._db.close()
-            self._db = None
-
-    @property
-    def db(self) -> aiosqlite.Connection:
-        if self._db is None:
-            raise RuntimeError("sports store is closed")
-        return self._db
-
-    async def schema_version(self) -> int:
-        async with self.db.execute("PRAGMA user_version") as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row else 0
 
     # -- polls ----------------------------------------------------------------------------------
 
