@@ -16,7 +16,7 @@ from app.about import show_about
 from app.config_form import ConfigForm
 from app.tabs import BaseTab, TabContext, register_tab
 from app.widgets import ui
-from core.config import ConfigError, default_config_path, save_config
+from core.config import SECTIONS, ConfigError, default_config_path, save_config
 
 
 @register_tab
@@ -27,7 +27,11 @@ class ConfigTab(BaseTab):
 
     def __init__(self, ctx: TabContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
-        self.form = ConfigForm()
+        restarts = {
+            section: [spec.label for spec in self.runtime.specs if section in spec.sections]
+            for section in SECTIONS
+        }
+        self.form = ConfigForm(restarts=restarts)
         self.path_label = ui.label(name="muted")
         self.status = ui.MessageLabel()
         self.test_result = ui.MessageLabel("muted")
