@@ -21,17 +21,26 @@ from pathlib import Path
 from typing import Any
 
 from core.config import AppConfig, ConfigError, load_config
+from core.version import version
 
 EXIT_CONFIG = 2
+EXIT_GUI_DEPS = 2  # the system lacks a library the GUI needs (the message names the apt-get command)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ha-ingestor", description="Home Assistant ingestor and dashboard")
     add_common(parser)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     parser.add_argument("--demo", action="store_true", help="force the built-in HA simulator")
     parser.add_argument("--headless", action="store_true", help="run without the GUI")
+    parser.add_argument(
+        "--headless-fallback",
+        action="store_true",
+        help="run headless when the GUI cannot start (missing system libraries, no display)",
+    )
     parser.add_argument("--duration", type=float, metavar="SECONDS", help="run this long, flush, exit 0")
     parser.add_argument("--kiosk", action="store_true", help="fullscreen wall-tablet mode")
+    parser.add_argument("--screen", type=int, metavar="N", help="full screen on display N (0 = first)")
     parser.add_argument("--screenshots", metavar="DIR", help="save one PNG per tab after a warm-up, exit")
     parser.add_argument("--rate", type=float, help="simulator events per second")
     parser.add_argument("--selftest", action="store_true", help="check the install end to end, exit 0/1")
@@ -66,7 +75,9 @@ def config_from_args(args: argparse.Namespace) -> AppConfig:
     if getattr(args, "rate", None):
         overrides["simulator"] = {"rate": args.rate}
     if getattr(args, "kiosk", False):
-        overrides["ui"] = {"kiosk": True}
+        overrides.setdefault("ui", {})["kiosk"] = True
+    if getattr(args, "screen", None) is not None:
+        overrides.setdefault("ui", {})["screen"] = args.screen
     config = load_config(args.config, overrides=overrides)
     return config.with_demo() if getattr(args, "demo", False) else config
 
@@ -93,9 +104,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.headless:
             print("no display found: running headless (use --headless to silence this)", file=sys.stderr)
         return run_headless(config, args.duration)
+    problem = gui_problem()
+    if problem:
+        if args.headless_fallback:
+            print(f"{problem}: running headless (--headless-fallback)", file=sys.stderr)
+            return run_headless(config, args.duration)
+        print(f"ha-ingestor: {problem}", file=sys.stderr)
+        return EXIT_GUI_DEPS
     from app.qt_main import run_gui
 
     return run_gui(config, args)
+
+
+def gui_problem() -> str | None:
+    """Why Qt's platform plugin cannot load (one line naming the missing libraries), or None."""
+    from app.qt_preflight import prepare
+
+    result = prepare()
+    return None if result is None or result.ok else result.message()
 
 
 def has_display() -> bool:

@@ -10,6 +10,7 @@ the form reports exactly the `ConfigError` the file would.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any, get_type_hints
@@ -42,6 +43,13 @@ TITLES = {
     "ui": "Interface",
     "logging": "Logging",
     "data_sources": "Data sources (weather, air quality, carbon, prices, calendar)",
+}
+
+# Keys whose name alone does not say what they do (the rest show their TOML key).
+LABELS: dict[Key, str] = {
+    ("ui", "autostart"): "Start when I log in",
+    ("ui", "autostart_kiosk"): "Start in kiosk mode when I log in",
+    ("ui", "screen"): "Open at full screen on display N (-1: no)",
 }
 
 
@@ -116,8 +124,13 @@ class SecretField(QWidget):
 
 
 class ConfigForm(QWidget):
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, *, restarts: Mapping[str, Sequence[str]] | None = None
+    ) -> None:
+        """`restarts`: for each section, the engines an Apply of a change there restarts (from the
+        engine catalogue's specs), shown under the section's title."""
         super().__init__(parent)
+        self._restarts = restarts or {}
         self.inputs: dict[Key, QLineEdit | QCheckBox] = {}
         self.secrets: dict[Key, SecretField] = {}
         self.paths: dict[Key, PathField] = {}
@@ -170,8 +183,12 @@ class ConfigForm(QWidget):
             form = QFormLayout(box)
             obj = getattr(config, section)
             hints = get_type_hints(type(obj))
+            engines = self._restarts.get(section)
+            if engines:
+                form.addRow(ui.label(f"Apply restarts: {', '.join(engines)}", name="muted"))
             for f in fields(obj):
-                form.addRow(QLabel(f.name), self._make_input((section, f.name), hints[f.name] is bool))
+                label = QLabel(LABELS.get((section, f.name), f.name))
+                form.addRow(label, self._make_input((section, f.name), hints[f.name] is bool))
             n = self._layout.count()
             self._layout.addWidget(box, n // 2, n % 2)
         self._layout.setRowStretch(self._layout.rowCount(), 1)

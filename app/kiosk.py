@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QColor, QCursor, QPainter
+from PySide6.QtGui import QColor, QCursor, QGuiApplication, QPainter
 from PySide6.QtWidgets import QApplication, QWidget
 
 from app import autostart
@@ -61,6 +61,18 @@ class DimOverlay(QWidget):
         p.end()
 
 
+def move_to_screen(window: QWidget, index: int) -> bool:
+    """Put the window on display `index` (0 = the first), before it goes full screen there; False
+    when there is no such display (the window stays where the window manager puts it)."""
+    screens = QGuiApplication.screens()
+    if not 0 <= index < len(screens):
+        return False
+    screen = screens[index]
+    window.setScreen(screen)
+    window.move(screen.geometry().topLeft())
+    return True
+
+
 class KioskController(QObject):
     def __init__(self, window: Any, theme: ThemeManager, *, autostart_path: Path | None = None) -> None:
         super().__init__(window)
@@ -68,6 +80,7 @@ class KioskController(QObject):
         self.theme = theme
         self.autostart_path = autostart_path
         self.enabled = False
+        self.screen = -1  # full screen on this display (kiosk, or `screen` in the config); -1 = any
         self.pin = ""  # the PIN's hash ("" = no PIN)
         self.rotate_s = 0
         self.dim_start: dtime | None = None
@@ -96,8 +109,8 @@ class KioskController(QObject):
         self.pin = ui.kiosk_pin  # a salted hash (core/pin.py), never the digits
         self.rotate_s = ui.kiosk_rotate_s
         self.dim_start, self.dim_end = parse_hhmm(ui.kiosk_dim_start), parse_hhmm(ui.kiosk_dim_end)
-        if autostart.is_enabled(self.autostart_path) != ui.autostart:
-            autostart.set_enabled(ui.autostart, self.autostart_path)
+        autostart.apply(autostart.wanted(ui.autostart, ui.autostart_kiosk), self.autostart_path)
+        self.screen = ui.screen
         self.set_enabled(ui.kiosk)
         if self.enabled:
             self._start_rotation()
@@ -115,6 +128,7 @@ class KioskController(QObject):
         app = QApplication.instance()
         if on:
             app.installEventFilter(self)  # type: ignore[union-attr]
+            move_to_screen(self.window, self.screen)
             self.window.showFullScreen()
             for timer in (self._idle, self._dim, self._shift):
                 timer.start()

@@ -173,7 +173,9 @@ async def measure(
     tab = session.window.show_tab(tab_key)
     if not await settle(session, rate):
         print(f"warning: {tab_key} {load}: the pipeline was still busy after the settle timeout", flush=True)
-    appends0 = tab.live.model.bulk_appends if tab_key == "events" else 0
+    appends0 = (
+        tab.live.model.bulk_appends if tab_key == "events" else tab.refreshes if tab_key == "sports" else 0
+    )
     gc_pauses.take()
     stored0, t0 = stored_total(session), time.perf_counter()
     lag = await probe_for(seconds)  # normal operation: charts repaint when their ring changed
@@ -193,6 +195,8 @@ async def measure(
         for chart in charts:
             chart.force_repaint = False
         what, forced_p99 = "chart repaints/s, forced on every 100 ms tick", percentile(forced, 0.99)
+    elif tab_key == "sports":
+        refresh, what = (tab.refreshes - appends0) / elapsed, "team card refreshes/s (1 Hz timer)"
     else:
         refresh, what = (tab.live.model.bulk_appends - appends0) / elapsed, "live table bulk updates/s"
     return Phase(

@@ -15,12 +15,25 @@ def default_specs() -> tuple[EngineSpec[Any], ...]:
     from core import alerts, metrics
     from core.api import SPEC as API
     from core.datasources import SPEC as DATA_SOURCES
+    from core.energy import SPEC as ENERGY
     from core.ha import SPEC as HA_CLIENT
     from core.ha.simulator.spec import SPEC as SIMULATOR
     from core.influx import SPEC as INFLUX
     from core.pipeline.spec import SPEC as PIPELINE
+    from core.sports import SPEC as SPORTS
 
-    return (SIMULATOR, PIPELINE, INFLUX, HA_CLIENT, DATA_SOURCES, API, alerts.SPEC, metrics.SPEC)
+    return (
+        SIMULATOR,
+        PIPELINE,
+        INFLUX,
+        HA_CLIENT,
+        DATA_SOURCES,
+        ENERGY,
+        SPORTS,
+        API,
+        alerts.SPEC,
+        metrics.SPEC,
+    )
 
 
 class CatalogueError(ValueError):

@@ -258,7 +258,9 @@ class UiConfig:
     kiosk_rotate_s: int = field(default=0, metadata=_range(0, 3600))  # 0 = no tab rotation
     kiosk_dim_start: str = field(default="22:00", metadata=_clock_time())
     kiosk_dim_end: str = field(default="06:30", metadata=_clock_time())
-    autostart: bool = False
+    autostart: bool = False  # XDG autostart entry: open the window when the user logs in
+    autostart_kiosk: bool = False  # ... in kiosk mode instead (wins over `autostart`)
+    screen: int = field(default=-1, metadata=_range(-1, 15))  # full screen on display N; -1 = no
     setup_done: bool = False
 
     def __post_init__(self) -> None:
@@ -273,6 +275,33 @@ class LoggingConfig:
     log_dir: str = field(default="", metadata=_directory())
 
 
+APPLIANCE_ENTRY = re.compile(
+    r"^\s*(?P<name>[^:\s][^:]*?)\s*:\s*(?P<amount>\d+(?:\.\d+)?)\s*(?P<unit>h|m|min)\s*"
+    r"(?::\s*(?P<kwh>\d+(?:\.\d+)?)\s*(?:kwh)?\s*)?$",
+    re.IGNORECASE,
+)
+"""An [energy] appliance: "dishwasher:2h", "washing_machine:90m", "ev_charge:4h:11kWh" (at most 48 h)."""
+
+
+def appliance_minutes(entry: str) -> float | None:
+    """The run time of an appliance entry in minutes, or None when the entry is malformed."""
+    match = APPLIANCE_ENTRY.match(entry)
+    if match is None:
+        return None
+    minutes = float(match["amount"]) * (60 if match["unit"].lower() == "h" else 1)
+    return minutes if 0 < minutes <= 48 * 60 else None
+
+
+def _appliances() -> dict[str, Any]:
+    def check(values: list[str]) -> str | None:
+        for value in values:
+            if appliance_minutes(value) is None:
+                return f"entries look like dishwasher:2h or ev_charge:4h:11kWh (at most 48 h), got {value!r}"
+        return None
+
+    return _check(check)
+
+
 def _coordinate(limit: float) -> dict[str, Any]:
     def check(value: str) -> str | None:
         if not value:
@@ -284,6 +313,31 @@ def _coordinate(limit: float) -> dict[str, Any]:
         return None if -limit <= number <= limit else f"must be between {-limit:g} and {limit:g}"
 
     return _check(check)
+
+
+@dataclass(frozen=True)
+class EnergyConfig:
+    """The energy engine: consumption, cost and carbon, which switch costs what, cheapest windows.
+
+    Meters come from HA's energy dashboard, else from sensor metadata; an entity id here overrides
+    the discovered one (grid_import/grid_export: energy totals; mains_power: the whole-home power
+    sensor; device_meters: energy totals of single devices).
+    appliances: "name:duration[:kWh per run]", e.g. dishwasher:2h, washing_machine:90m, ev_charge:4h:11kWh.
+    time_zone: for "today" and hours of the day ("" = Home Assistant's, else this computer's).
+    """
+
+    enabled: bool = True
+    grid_import: str = ""
+    grid_export: str = ""
+    mains_power: str = ""
+    device_meters: list[str] = field(default_factory=list)
+    appliances: list[str] = field(
+        default_factory=lambda: ["dishwasher:2h:1.1kWh", "washing_machine:1.5h:0.9kWh", "ev_charge:4h:11kWh"],
+        metadata=_appliances(),
+    )
+    history_days: int = field(default=30, metadata=_range(1, 366))
+    refresh_s: float = field(default=300.0, metadata=_range(10, 86400))
+    time_zone: str = ""
 
 
 WEATHER_PROVIDERS = ("open_meteo", "openweathermap", "met_no", "off")
@@ -338,6 +392,50 @@ class DataSourcesConfig:
     timeout_s: float = field(default=20.0, metadata=_range(1, 300))
 
 
+def _team_list() -> dict[str, Any]:
+    """Each entry is "league:team" or "league:team:spoiler_delay_s" (core.sports.teams parses it)."""
+
+    def check(value: list[str]) -> str | None:
+        from core.team_refs import TeamRefError, parse_team_ref
+
+        for entry in value:
+            try:
+                parse_team_ref(entry)
+            except TeamRefError as err:
+                return str(err)
+        return None
+
+    return _check(check)
+
+
+@dataclass(frozen=True)
+class SportsConfig:
+    """Sports from ESPN's public site API for the user's teams.
+
+    teams: "league:team[:spoiler_delay_s]", e.g. "nfl:KC", "eng.1:359:30", "college-football:333";
+    the team is an ESPN team id or abbreviation of that league (a bare abbreviation is refused:
+    WSH, PIT, ARI... exist in several leagues). spoiler_delay_s (0-120) holds webhooks back.
+    base_url: ESPN's site API root; tests and the demo point it at a local server.
+    One fetch per league serves every team in it; the cadence adapts to the games' states.
+    """
+
+    enabled: bool = True
+    teams: list[str] = field(default_factory=list, metadata=_team_list())
+    base_url: str = field(
+        default="https://site.api.espn.com/apis/site/v2/sports", metadata=_url("http", "https")
+    )
+    user_agent: str = "python-requests/2.32 HA-Ingestor/1.0"
+    live_poll_s: float = field(default=15.0, metadata=_range(1, 600))
+    pregame_poll_s: float = field(default=60.0, metadata=_range(1, 3600))
+    day_poll_s: float = field(default=300.0, metadata=_range(5, 86400))
+    idle_poll_s: float = field(default=3600.0, metadata=_range(5, 86400))
+    schedule_refresh_s: float = field(default=21600.0, metadata=_range(60, 7 * 86400))
+    timeout_s: float = field(default=10.0, metadata=_range(0.5, 120))
+    confirm_polls: int = field(default=2, metadata=_range(1, 10))
+    webhook_max_age_s: float = field(default=86400.0, metadata=_range(60, 30 * 86400))
+    webhook_timeout_s: float = field(default=10.0, metadata=_range(0.5, 120))
+
+
 @dataclass(frozen=True)
 class AppConfig:
     home_assistant: HomeAssistantConfig = field(default_factory=HomeAssistantConfig)
@@ -348,6 +446,8 @@ class AppConfig:
     ui: UiConfig = field(default_factory=UiConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     data_sources: DataSourcesConfig = field(default_factory=DataSourcesConfig)
+    energy: EnergyConfig = field(default_factory=EnergyConfig)
+    sports: SportsConfig = field(default_factory=SportsConfig)
     source_path: str = ""  # where it was loaded from (not a TOML key)
 
     @property

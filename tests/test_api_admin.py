@@ -11,6 +11,7 @@ from core.alerts import AlertEngine
 from core.alerts.rules import AlertThresholds
 from core.api import SPEC as API
 from core.metrics import MetricsHistory
+from core.version import version
 from tests.api_live import LiveRuntime, start_live
 
 
@@ -45,6 +46,7 @@ def test_health_is_open_and_derived_from_core_health(live: LiveRuntime) -> None:
     report = live.runtime.health()
     assert body["status"] == str(report.status) and body["service"] == "ha-ingestor"
     assert body["uptime_seconds"] > 0
+    assert body["version"] == version()  # the one number from pyproject.toml
     assert {d["name"] for d in body["dependencies"]} >= {"home_assistant", "sqlite", "influxdb"}
     text = live.get("/api/v1/health").text
     assert live.api_key not in text and live.admin_key not in text

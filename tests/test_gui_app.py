@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtWidgets import QLabel
 
 from app import fmt, theme
 from app.models.rows_model import ROW_ROLE
@@ -200,6 +201,9 @@ async def test_configuration_applies_only_the_concerned_engine_and_saves(gui_app
         rt = session.runtime
         tab = current(session, "configuration")
         before = dict(rt.engines)
+        shown = [label.text() for label in tab.form.findChildren(QLabel) if "Apply restarts" in label.text()]
+        assert "Apply restarts: REST API" in shown  # from the engine catalogue's specs
+        assert "Apply restarts: Pipeline" in shown
         tab.form.inputs[("storage", "batch_size")].setText("zero")
         tab.buttons["save"].click()
         assert "storage.batch_size" in tab.status.text() and rt.config.storage.batch_size == 500

@@ -236,6 +236,28 @@ def test_autostart_entry_written_and_removed(qapp: Any, kiosk: Any, tmp_path: Pa
     assert autostart.default_path().name == "ha-ingestor.desktop"
 
 
+def test_start_in_kiosk_mode_at_login(qapp: Any, kiosk: Any, tmp_path: Path) -> None:
+    path = tmp_path / "a.desktop"
+    kiosk.apply_config(UiConfig(autostart_kiosk=True))
+    exec_line = next(line for line in path.read_text().splitlines() if line.startswith("Exec="))
+    assert exec_line.endswith(" --kiosk")
+    assert autostart.current(path) is autostart.LoginStart.KIOSK
+    kiosk.apply_config(UiConfig(autostart=True))  # back to the normal window: the entry is rewritten
+    assert "--kiosk" not in path.read_text() and autostart.current(path) is autostart.LoginStart.WINDOW
+    kiosk.apply_config(UiConfig())
+    assert autostart.current(path) is autostart.LoginStart.OFF
+
+
+def test_login_choices_in_the_tray_menu_and_the_config_form(qapp: Any) -> None:
+    from app.config_form import LABELS
+    from app.tray import LOGIN_START_LABELS
+
+    texts = set(LOGIN_START_LABELS.values())
+    assert texts == {"Start when I log in", "Start in kiosk mode when I log in"}
+    assert {LABELS[("ui", "autostart")], LABELS[("ui", "autostart_kiosk")]} == texts
+    assert "display N" in LABELS[("ui", "screen")]
+
+
 # -- notifications --------------------------------------------------------------------------------
 
 

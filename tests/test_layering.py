@@ -18,9 +18,9 @@ CORE = Path(__file__).resolve().parents[1] / "core"
 LAYERS: tuple[frozenset[str], ...] = (
     # 0: plain building blocks, no engine knowledge
     frozenset({"engine", "bus", "models", "jsonb", "ratelog", "gc_watch", "slots", "tls"})
-    | {"fileperm", "hosts", "pin", "weather"},
+    | {"fileperm", "hosts", "pin", "weather", "team_refs", "version"},
     # 1: configuration, logging, metrics, health, keys and the dependency contract
-    frozenset({"config", "logs", "process_health", "metrics", "health", "keys", "deps"}),
+    frozenset({"config", "logs", "process_health", "metrics", "health", "keys", "deps", "engine_db"}),
     # 2: the store (SQLite, its queries and its writer)
     frozenset({"store"}),
     # 3: what reads or writes the store: pipeline, InfluxDB, analytics, alert rules and their store

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import sqlite3
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from core.models import EventSource
-from core.store import EventFilter
+from core.store import EventFilter, EventStore
 from tests.test_pipeline_support import (
     T0,
     close_all,
@@ -230,3 +235,25 @@ async def test_bytes_per_event_for_the_demo_mix(tmp_path: Path) -> None:
     per_event = result["db_bytes"] / result["stored"]
     print(f"bytes/event: {per_event:.1f}")
     assert result["stored"] == 20_000 and per_event <= 160
+
+
+async def test_a_failing_retention_shows_on_the_store_not_only_in_the_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def disk_error(self: EventStore, now: Any = None) -> Any:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(EventStore, "run_retention", disk_error)
+    store = await EventStore.open(tmp_path)  # retention runs once at start, then daily
+    try:
+        for _ in range(100):
+            if store.status().state == "degraded":
+                break
+            await asyncio.sleep(0.02)
+        status = store.status()
+        assert (
+            status.state == "degraded"
+            and status.last_error == "retention failed: OperationalError: disk I/O error"
+        )
+    finally:
+        await store.close()

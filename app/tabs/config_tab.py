@@ -12,10 +12,11 @@ from typing import Any
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from app import connection_check, fmt
+from app.about import show_about
 from app.config_form import ConfigForm
 from app.tabs import BaseTab, TabContext, register_tab
 from app.widgets import ui
-from core.config import ConfigError, default_config_path, save_config
+from core.config import SECTIONS, ConfigError, default_config_path, save_config
 
 
 @register_tab
@@ -26,7 +27,11 @@ class ConfigTab(BaseTab):
 
     def __init__(self, ctx: TabContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
-        self.form = ConfigForm()
+        restarts = {
+            section: [spec.label for spec in self.runtime.specs if section in spec.sections]
+            for section in SECTIONS
+        }
+        self.form = ConfigForm(restarts=restarts)
         self.path_label = ui.label(name="muted")
         self.status = ui.MessageLabel()
         self.test_result = ui.MessageLabel("muted")
@@ -36,7 +41,9 @@ class ConfigTab(BaseTab):
             "revert": QPushButton("Revert"),
             "apply": QPushButton("Apply"),
             "save": ui.button("Apply and save", "primary"),
+            "about": QPushButton("About"),
         }
+        self.buttons["about"].clicked.connect(lambda: show_about(self, self.runtime.config))
         self.buttons["test_ha"].clicked.connect(self.test_ha)
         self.buttons["test_influx"].clicked.connect(self.test_influx)
         self.buttons["revert"].clicked.connect(self.revert)

@@ -9,13 +9,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import aiosqlite
 import orjson
 
-from core.fileperm import private_file
+from core.engine_db import EngineDb
 
 ALERTS_DB = "alerts.db"
 _SCHEMA = """
@@ -102,28 +100,12 @@ def _row_to_alert(row: Any) -> Alert:
     return Alert(int(row[0]), row[1], row[2], row[3], row[4], orjson.loads(row[5]), *row[6:8], *row[8:11])
 
 
-class AlertStore:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._db: aiosqlite.Connection | None = None
+class AlertStore(EngineDb):
+    label = "alert store"
+    migrations = {1: _SCHEMA}  # IF NOT EXISTS: a file from before versioning (user_version 0) is kept
 
     async def open(self) -> None:
-        private_file(self.path, sqlite=True)  # alerts name the home's devices: this user only
-        self._db = await aiosqlite.connect(self.path)
-        await self._db.execute("PRAGMA journal_mode=WAL")
-        await self._db.executescript(_SCHEMA)
-        await self._db.commit()
-
-    async def close(self) -> None:
-        if self._db is not None:
-            await self._db.close()
-            self._db = None
-
-    @property
-    def db(self) -> aiosqlite.Connection:
-        if self._db is None:
-            raise RuntimeError("alert store is closed")
-        return self._db
+        await self.open_db()
 
     async def open_alerts(self) -> list[Alert]:
         sql = f"SELECT {_COLUMNS} FROM alerts WHERE state IN ('active', 'acknowledged') ORDER BY id"

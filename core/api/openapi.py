@@ -89,7 +89,7 @@ def _responses(route: Route, secured: bool) -> JsonDict:
         codes.append(404)
     if route.conflict:
         codes.append(409)
-    if route.tag in ("events", "analytics", "home assistant") or route.heavy:
+    if route.tag in ("events", "analytics", "home assistant", "energy", "sports", "webhooks") or route.heavy:
         codes.append(503)
     for code in codes:
         responses[str(code)] = {

@@ -36,6 +36,7 @@ from core.engine import EngineStatus
 from core.health import HealthReport
 from core.logs import redact
 from core.metrics import MetricsHistory
+from core.version import version
 
 _LOGGER = logging.getLogger(__name__)
 SERVICE = "ha-ingestor"
@@ -89,6 +90,7 @@ async def get_health(ctx: RequestContext) -> JsonDict:
     out: JsonDict = {"status": str(report.status), "service": SERVICE, "timestamp": iso(report.timestamp)}
     if ctx.server.may_see_details(ctx.request):
         started = ctx.control.started_at
+        out["version"] = version()  # not for anonymous callers beyond loopback (no fingerprinting)
         out["uptime_seconds"] = None if started is None else max(0.0, time.time() - started)
         out["dependencies"] = _deps(report)
     return out
@@ -204,10 +206,10 @@ def routes() -> list[Route]:
         Route(
             "GET", "/api/v1/health", get_health, Access.PUBLIC, "Overall health and dependencies", "health",
             obj({
-                "status": _HEALTH_ENUM, "service": STR, "timestamp": STR,
+                "status": _HEALTH_ENUM, "service": STR, "version": STR, "timestamp": STR,
                 "uptime_seconds": nullable(NUM), "dependencies": arr(_DEP),
             }, required=["status", "service", "timestamp"]),
-            description="Beyond loopback, without a key: status, service and timestamp only.",
+            description="Beyond loopback, without a key: status, service and timestamp only (no version).",
         ),
         Route(
             "GET", "/api/v1/health/services", get_services, Access.ADMIN, "One entry per engine", "admin",

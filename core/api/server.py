@@ -19,9 +19,11 @@ from core.api import (
     routes_admin,
     routes_analytics,
     routes_data,
+    routes_energy,
     routes_ha,
     routes_monitoring,
     routes_sources,
+    routes_sports,
 )
 from core.api.auth import authorize, bearer_token, data_key_required, key_matches
 from core.api.guards import ClientGone, HeavyGate, host_allowed, require_json
@@ -53,7 +55,9 @@ def all_routes() -> list[Route]:
         *routes_data.routes(),
         *routes_analytics.routes(),
         *routes_ha.routes(),
+        *routes_energy.routes(),
         *routes_sources.routes(),
+        *routes_sports.routes(),
         openapi_route(),
     ]
     # Static paths first: /api/devices/reliability must win over /api/devices/{device_id}.

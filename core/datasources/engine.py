@@ -336,8 +336,12 @@ class DataSourcesEngine:
                 message,
                 runner.next_fetch.isoformat(timespec="seconds"),
             )
-        with contextlib.suppress(Exception):
+        try:
             await self.store.save_failure(source, self._cache_key(source), message, now.timestamp())
+        except Exception as err:  # the failure is in memory and on screen; only its record on disk is lost
+            _LOGGER.warning(
+                "data source %s: could not record the failure in sources.db: %s", source.value, err
+            )
 
     def _next_after_success(self, runner: Runner, now: datetime) -> datetime:
         assert runner.provider is not None

@@ -7,18 +7,16 @@ store is never touched. WAL, mode 0600, a schema version with forward migrations
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import aiosqlite
 import orjson
 
 from core.datasources.model import Fetched, Source
+from core.engine_db import EngineDb
 from core.slots import Slot
 from core.weather import MAX_AGE, Observation
 
@@ -76,41 +74,12 @@ def _dt(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
 
-class SourcesStore:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._db: aiosqlite.Connection | None = None
+class SourcesStore(EngineDb):
+    label = "sources store"
+    migrations = _MIGRATIONS
 
     async def open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if not self.path.exists():  # created 0600 before SQLite writes a byte
-            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
-        self._db = await aiosqlite.connect(self.path)
-        await self._db.execute("PRAGMA journal_mode=WAL")
-        await self._db.execute("PRAGMA synchronous=NORMAL")
-        async with self._db.execute("PRAGMA user_version") as cur:
-            row = await cur.fetchone()
-        version = int(row[0]) if row else 0
-        for target in range(version + 1, SCHEMA_VERSION + 1):
-            await self._db.executescript(_MIGRATIONS[target])
-            await self._db.execute(f"PRAGMA user_version = {target}")
-        await self._db.commit()
-
-    async def close(self) -> None:
-        if self._db is not None:
-            await self._db.close()
-            self._db = None
-
-    @property
-    def db(self) -> aiosqlite.Connection:
-        if self._db is None:
-            raise RuntimeError("sources store is closed")
-        return self._db
-
-    async def schema_version(self) -> int:
-        async with self.db.execute("PRAGMA user_version") as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row else 0
+        await self.open_db()
 
     async def save_fetch(self, source: Source, provider: str, fetched: Fetched, at: float) -> None:
         """Replace the fetched span of each series (an hourly series that turned quarter-hourly must

@@ -142,6 +142,15 @@ class HAClient:
     def connection_info(self) -> ConnectionInfo:
         return self._info
 
+    async def command(self, msg: dict[str, Any], timeout_s: float | None = None) -> Any:
+        """Send one command on the live connection and return its result (other engines ask HA things
+        this way, e.g. energy/get_prefs). Raises HAError when not connected, CommandError (an HAError
+        with `.code`) when HA answers success=false."""
+        conn = self._conn
+        if conn is None:
+            raise HAError("not connected to Home Assistant")
+        return await conn.command(msg, timeout_s or self._tuning.command_timeout_s)
+
     def reader_stats(self) -> ReaderStats:
         """Totals over every connection so far, including the current one."""
         total = replace(self._totals)

@@ -111,8 +111,11 @@ class InfluxSender:
             await _cancel(self._task)
         await _cancel(self._ticker)
         self._task = self._ticker = None
-        with contextlib.suppress(Exception):
+        try:
             await self.check_outbox()
+        except Exception as err:  # the last status then says so, instead of showing stale numbers
+            self._record_error(f"outbox check at shutdown failed: {type(err).__name__}: {err}")
+            log.warning("InfluxDB sender: outbox check at shutdown failed: %s", err)
         log.info("InfluxDB sender stopped: %d points sent while stopping, %d left in the outbox for the next "
                  "start", self._written - before, self._depth)  # fmt: skip
         self._publish()
@@ -282,7 +285,8 @@ class InfluxSender:
         while True:
             try:
                 await self.check_outbox()
-            except Exception:
+            except Exception as err:  # shown as the engine's last error, not only in the log
+                self._record_error(f"outbox check failed: {type(err).__name__}: {err}")
                 log.exception("InfluxDB sender: outbox check failed")
             self._publish()
             await asyncio.sleep(self._timings.status_interval_s)

@@ -76,6 +76,7 @@ class EventStore:
         # Runs in the writer thread before every event batch; tests use it to slow storage down.
         self.before_write_hook: Callable[[], None] | None = None
         self.opened_at: float | None = None  # wall clock; the Services tab shows the store's uptime
+        self._retention_error: tuple[str, float] | None = None
 
     @classmethod
     async def open(
@@ -145,11 +146,17 @@ class EventStore:
             "size_bytes": _db_size(self.path),
             "outbox": int(self._outbox_enabled),
         }
+        state = EngineState.RUNNING if running else EngineState.STOPPED
+        failed = self._retention_error
+        if running and failed is not None:
+            state = EngineState.DEGRADED  # storing works, but old data is not being removed
         return EngineStatus(
             name="sqlite",
-            state=EngineState.RUNNING if running else EngineState.STOPPED,
-            detail=str(self.path),
+            state=state,
+            detail=str(self.path) if failed is None else f"{failed[0]} ({self.path})",
             started_at=self.opened_at if running else None,
+            last_error=failed[0] if failed else None,
+            last_error_at=failed[1] if failed else None,
             counters=counters,
         )
 
@@ -257,7 +264,9 @@ class EventStore:
             try:
                 result = await self.run_retention()
                 _LOGGER.info("retention: %s", result)
-            except Exception:
+                self._retention_error = None
+            except Exception as err:  # the store shows it (degraded) until a later pass succeeds
+                self._retention_error = (f"retention failed: {type(err).__name__}: {err}", time.time())
                 _LOGGER.exception("retention failed")
             await asyncio.sleep(RETENTION_PERIOD_S)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
+from typing import Any
 
 from core.ha.simulator import clock
 from core.ha.simulator.behaviours import Behaviour, Reading
@@ -62,6 +63,8 @@ class DemoHome:
     """User name -> 32-hex user id; these ids appear as context.user_id."""
     config_entries: dict[str, str] = field(default_factory=dict)
     """Integration (platform) -> config entry id."""
+    energy_prefs: dict[str, Any] | None = None
+    """What energy/get_prefs answers; None: the energy dashboard was never set up (not_found)."""
 
     def write(self, entity: SimEntity, reading: Reading, user_id: str | None = None) -> bool:
         """Write a reading to the state machine; True when it fired state_changed."""

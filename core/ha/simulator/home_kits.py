@@ -6,6 +6,7 @@ from functools import partial
 
 from core.ha.simulator.behaviours import Battery, Counter, Motion, NumericSensor, Toggle
 from core.ha.simulator.behaviours_devices import Climate, Cover, Light, MediaPlayer
+from core.ha.simulator.energy_home import HouseMeterPower, IntegratingMeter
 from core.ha.simulator.home_builder import HomeBuilder
 from core.ha.simulator.registries import DeviceEntry
 
@@ -309,18 +310,20 @@ def energy_meter(b: HomeBuilder, area_id: str) -> None:
         labels=["energy"],
         sw_version="2025.6.3",
     )
+    # Mains power is the base load plus every load that is on (energy_home.wire connects them).
+    mains = partial(HouseMeterPower, value=250.0, low=100.0, high=1000.0, sigma=6.0, decimals=0, weight=3.0)
+    b.entity("sensor", dev, "Power", mains, platform="esphome", unit="W", device_class="power")
     sensors = (
-        ("Power", "W", "power", 450.0, 120.0, 6000.0, 45.0, 0, 3.0),
         ("Voltage", "V", "voltage", 230.0, 215.0, 245.0, 0.4, 1, 2.0),
         ("Current", "A", "current", 2.0, 0.2, 25.0, 0.15, 2, 2.0),
     )
     _numeric_sensors(b, dev, sensors, platform="esphome")
-    for name, step in (("Energy import", 0.004), ("Energy export", 0.0015)):
+    for name, step, kind in (("Energy import", 0.004, IntegratingMeter), ("Energy export", 0.0015, Counter)):
         b.entity(
             "sensor",
             dev,
             name,
-            partial(Counter, value=b.rng.uniform(4000, 9000), step=step),
+            partial(kind, value=b.rng.uniform(4000, 9000), step=step),
             platform="esphome",
             unit="kWh",
             device_class="energy",

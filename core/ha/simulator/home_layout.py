@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from functools import partial
 
+from core.ha.simulator import energy_home
 from core.ha.simulator import home_kits as kits
 from core.ha.simulator.behaviours import Battery, Fixed, NumericSensor, Toggle
 from core.ha.simulator.behaviours_devices import Automation, Sun
@@ -321,6 +322,7 @@ def populate(home: DemoHome, config: SimulatorConfig) -> None:
         if missing:
             raise RuntimeError(f"demo home layout lost chain entities: {missing}")
         home.chains.append(chain)
+    energy_home.wire(home)
 
 
 def chain_entities(chain: Chain) -> tuple[str, ...]:

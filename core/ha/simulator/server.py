@@ -19,9 +19,11 @@ from core.ha.simulator.bus import EventBus
 from core.ha.simulator.command_table import Command
 from core.ha.simulator.commands_core import COMMANDS as CORE_COMMANDS
 from core.ha.simulator.commands_core import config_dict
+from core.ha.simulator.commands_energy import COMMANDS as ENERGY_COMMANDS
 from core.ha.simulator.commands_history import COMMANDS as HISTORY_COMMANDS
 from core.ha.simulator.commands_recorder import COMMANDS as RECORDER_COMMANDS
 from core.ha.simulator.commands_registry import COMMANDS as REGISTRY_COMMANDS
+from core.ha.simulator.commands_statistics import COMMANDS as STATISTICS_COMMANDS
 from core.ha.simulator.config import SimulatorConfig
 from core.ha.simulator.connection import ClientConnection
 from core.ha.simulator.demo_home import UNAVAILABLE_FOREVER, DemoHome
@@ -79,7 +81,8 @@ class Simulator:
         self.time_zone = clock.local_zone("Europe/Berlin")
         self.home = build_home(config)
         self.commands: Mapping[str, Command] = {
-            **CORE_COMMANDS, **REGISTRY_COMMANDS, **HISTORY_COMMANDS, **RECORDER_COMMANDS,
+            **CORE_COMMANDS, **REGISTRY_COMMANDS, **HISTORY_COMMANDS, **RECORDER_COMMANDS, **ENERGY_COMMANDS,
+            **STATISTICS_COMMANDS,
         }  # fmt: skip
         self.disconnect_reasons: list[str] = []
         """Why the server ended connections (HA's log lines), oldest first."""

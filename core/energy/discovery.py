@@ -1,0 +1,126 @@
+"""Which sensors are the home's meters: the user's overrides first, then HA's energy dashboard, then
+sensor metadata (device class, state class and unit).
+
+From metadata alone, a whole-home import meter is an energy total whose name says so (grid, import,
+mains, house, home, P1, total); export, solar, battery and gas meters never count as consumption.
+The remaining energy totals are per-device meters. A power sensor named like the house meter is the
+mains power used to tell which switch costs what.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from core.energy.prefs import DeviceMeter, EnergyPrefs
+from core.energy.reader import SensorInfo
+from core.energy.units import is_energy_unit, is_power_unit
+
+_HOUSE = re.compile(r"(grid|import|mains|house|home|p1|total|whole)", re.IGNORECASE)
+_NOT_USE = re.compile(r"(export|return|feed|solar|pv|battery|batt|gas|water|produc)", re.IGNORECASE)
+
+
+class MeterSource(StrEnum):
+    CONFIG = "configuration"
+    DASHBOARD = "energy dashboard"
+    METADATA = "sensor metadata"
+    NONE = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class Meters:
+    source: MeterSource
+    grid_import: tuple[str, ...] = ()
+    grid_export: tuple[str, ...] = ()
+    mains_power: str | None = None
+    devices: tuple[DeviceMeter, ...] = ()
+    price_entity: str | None = None
+    fixed_price: float | None = None
+
+    @property
+    def found(self) -> bool:
+        return bool(self.grid_import or self.mains_power or self.devices)
+
+
+@dataclass(frozen=True, slots=True)
+class Overrides:
+    """The [energy] config keys that name meters ("" / empty: discover)."""
+
+    grid_import: str = ""
+    grid_export: str = ""
+    mains_power: str = ""
+    device_meters: tuple[str, ...] = ()
+
+
+def is_energy_total(info: SensorInfo) -> bool:
+    return (
+        info.device_class == "energy"
+        and info.state_class in ("total", "total_increasing")
+        and is_energy_unit(info.unit)
+    )
+
+
+def is_power(info: SensorInfo) -> bool:
+    return info.device_class == "power" and is_power_unit(info.unit)
+
+
+def _label(info: SensorInfo) -> str:
+    return f"{info.entity_id} {info.name or ''}"
+
+
+def from_metadata(catalogue: Mapping[str, SensorInfo]) -> Meters:
+    totals = [i for i in catalogue.values() if is_energy_total(i)]
+    house = [i.entity_id for i in totals if _HOUSE.search(_label(i)) and not _NOT_USE.search(_label(i))]
+    export = [i.entity_id for i in totals if re.search(r"(export|return|feed)", _label(i), re.IGNORECASE)]
+    devices = [
+        DeviceMeter(i.entity_id, None, i.name)
+        for i in totals
+        if i.entity_id not in house and not _NOT_USE.search(_label(i))
+    ]
+    powers = [i for i in catalogue.values() if is_power(i)]
+    mains = next(
+        (i.entity_id for i in powers if _HOUSE.search(_label(i)) and not _NOT_USE.search(_label(i))), None
+    )
+    if not (house or devices or mains):
+        return Meters(MeterSource.NONE)
+    return Meters(
+        MeterSource.METADATA, tuple(sorted(house)[:1]), tuple(sorted(export)[:1]), mains, tuple(devices)
+    )
+
+
+def from_prefs(prefs: EnergyPrefs, catalogue: Mapping[str, SensorInfo]) -> Meters:
+    mains = prefs.grid_power[0] if prefs.grid_power else None
+    if mains is None:  # the dashboard names no grid power: use a house power sensor if there is one
+        mains = from_metadata(catalogue).mains_power
+    return Meters(
+        MeterSource.DASHBOARD,
+        prefs.grid_import,
+        prefs.grid_export,
+        mains,
+        prefs.devices,
+        prefs.price_entity,
+        prefs.fixed_price,
+    )
+
+
+def choose(prefs: EnergyPrefs | None, catalogue: Mapping[str, SensorInfo], overrides: Overrides) -> Meters:
+    """The meters to use; every override replaces what was discovered for its role."""
+    found = from_prefs(prefs, catalogue) if prefs is not None else from_metadata(catalogue)
+    if not (
+        overrides.grid_import or overrides.grid_export or overrides.mains_power or overrides.device_meters
+    ):
+        return found
+    devices: Sequence[DeviceMeter] = found.devices
+    if overrides.device_meters:
+        devices = [DeviceMeter(eid, None, None) for eid in overrides.device_meters]
+    return Meters(
+        MeterSource.CONFIG,
+        (overrides.grid_import,) if overrides.grid_import else found.grid_import,
+        (overrides.grid_export,) if overrides.grid_export else found.grid_export,
+        overrides.mains_power or found.mains_power,
+        tuple(devices),
+        found.price_entity,
+        found.fixed_price,
+    )

@@ -1,0 +1,43 @@
+"""The Energy tab on a real, simulator-backed runtime: it shows the energy engine's snapshot of the
+demo home, and says honestly when there is nothing to show."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from app.widgets.state_view import StateView
+from core.energy import SPEC as ENERGY
+from core.energy.discovery import Meters, MeterSource
+from tests.gui_conftest import wait_until
+
+pytestmark = pytest.mark.gui
+
+
+async def test_energy_tab_shows_the_demo_home_and_an_honest_empty_state(gui_app: Any) -> None:
+    async with gui_app() as session:
+        engine = session.runtime.engine(ENERGY)
+        assert engine is not None
+        tab = session.window.show_tab("energy")
+        await wait_until(lambda: tab.snapshot is not None, 30)
+        snap = tab.snapshot
+        assert "energy dashboard" in tab.status.text()
+        assert tab.view.state == StateView.CONTENT
+        assert tab.tiles["kwh"].value.text().endswith("kWh")
+        assert "yesterday by now" in tab.tiles["kwh"].caption.text()
+        assert tab.tiles["cost"].value.text().endswith("EUR")
+        if snap.carbon_intensity:
+            assert "yesterday by now" in tab.tiles["carbon"].caption.text()
+        else:  # no carbon data (yet): said so, never 0
+            assert tab.tiles["carbon"].caption.text() == "no grid carbon data"
+        assert "dishwasher" in tab.windows.text()
+        metered = [c for c in tab.consumers.rows if c.metered]
+        assert [c.name for c in metered] == [d.name for d in snap.devices][: len(metered)]
+        assert all(c.low is not None for c in tab.consumers.rows if not c.metered)  # estimates carry a range
+
+        tab.show_snapshot(replace(snap, meters=Meters(MeterSource.NONE)))
+        assert tab.view.state == StateView.EMPTY
+        assert "No energy sensors found" in tab.view.message
+        assert "energy dashboard" in tab.view.message
