@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from core.engine import EngineSpec, EngineState, EngineStatus
+from core.logs import redact
 
 
 class Health(StrEnum):
@@ -67,8 +68,9 @@ def derive_health(statuses: Iterable[EngineStatus], specs: Iterable[EngineSpec[A
         each.append((status.name, health))
         if health is Health.HEALTHY:
             continue
+        # Shown by the API, the Overview, the tray: an engine's error text may quote a secret.
         reasons.append(
-            f"{status.name} {status.state}: {status.detail or status.last_error or ''}".strip(": ")
+            redact(f"{status.name} {status.state}: {status.detail or status.last_error or ''}".strip(": "))
         )
         if health is Health.UNHEALTHY or worst is Health.HEALTHY:
             worst = health
@@ -87,4 +89,4 @@ def derive_health(statuses: Iterable[EngineStatus], specs: Iterable[EngineSpec[A
 def _dependency_detail(status: EngineStatus) -> str:
     if status.state == EngineState.DISABLED:
         return status.detail or "not configured"
-    return status.detail or str(status.state)
+    return redact(status.detail) if status.detail else str(status.state)

@@ -49,6 +49,7 @@ from core.ha.info import (
 )
 from core.ha.registry_parse import REGISTRY_EVENTS
 from core.ha.registry_sync import RegistrySink, RegistrySync
+from core.logs import redact
 from core.models import EventSource
 
 log = logging.getLogger(__name__)
@@ -212,6 +213,7 @@ class HAClient:
             await self._back_off(error, auth_failed)
 
     async def _back_off(self, error: str, auth_failed: bool) -> None:
+        error = redact(error)  # HA's own messages may quote the token (auth_invalid does): never kept
         was_synced = self._info.synced
         if was_synced and time.monotonic() - self._connected_at >= self._tuning.healthy_after_s:
             self._backoff.reset()
