@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
+import orjson
 import pytest
 import pytest_asyncio
 
@@ -24,10 +25,11 @@ from core.datasources.providers.ha_calendar import HaCalendar
 from core.datasources.providers.met_no import MetNo
 from core.datasources.providers.octopus import OctopusAgile
 from core.datasources.providers.open_meteo import OpenMeteoAirQuality, OpenMeteoWeather
-from core.datasources.providers.openweathermap import OpenWeatherMap
+from core.datasources.providers.openweathermap import OpenWeatherMap, parse_forecast
 from core.datasources.providers.tibber import Tibber
 from core.datasources.providers.uk_carbon import UkCarbonIntensity
-from tests.provider_server import ProviderServer, Reply, fixture, provider_server
+from core.slots import Slot
+from tests.provider_server import FIXTURES, ProviderServer, Reply, fixture, provider_server
 
 __all__ = ["provider_server"]
 
@@ -112,6 +114,7 @@ async def test_open_meteo_air_quality_scales_and_micro_sign(
 
 async def test_openweathermap_current_and_cod_errors(provider_server: ProviderServer, fetch: Fetch) -> None:
     provider_server.on("/data/2.5/weather", fixture("owm_current.json"))
+    provider_server.on("/data/2.5/forecast", fixture("owm_forecast.json"))
     got = await fetch(OpenWeatherMap(), owm_api_key="k-123")
     assert got.current["temperature"] == 9.6 and got.current["wind_speed"] == 4.1
     assert got.current["observed_at"] == "2025-11-03T13:52:11+00:00"  # dt 1762177931
@@ -123,6 +126,57 @@ async def test_openweathermap_current_and_cod_errors(provider_server: ProviderSe
     provider_server.on("/data/2.5/weather", fixture("owm_404.json", 200))  # error body with HTTP 200
     with pytest.raises(ProviderError, match="cod 404: city not found"):
         await fetch(OpenWeatherMap(), owm_api_key="k-123")
+
+
+async def test_openweathermap_forecast_is_48h_of_native_3h_slots(
+    provider_server: ProviderServer, fetch: Fetch
+) -> None:
+    provider_server.on("/data/2.5/weather", fixture("owm_current.json"))
+    provider_server.on("/data/2.5/forecast", fixture("owm_forecast.json"))
+    got = await fetch(OpenWeatherMap(), owm_api_key="k-123")
+    temps = got.series["temperature"]
+    # the observation (dt 13:52:11) as a 10-minute slot, then the forecast from 15:00 UTC
+    assert temps[0] == Slot(utc(2025, 11, 3, 13, 52, 11), utc(2025, 11, 3, 14, 2, 11), 9.6, "°C")
+    forecast = temps[1:]
+    assert forecast[0] == Slot(utc(2025, 11, 3, 15), utc(2025, 11, 3, 18), 9.0, "°C")
+    assert all(s.end - s.start == timedelta(hours=3) for s in forecast)  # never made hourly
+    # 40 entries (5 days) in the body; only those starting within 48 h of 14:50 are kept
+    assert len(forecast) == 16 and forecast[-1].start == utc(2025, 11, 5, 12)
+    rain = got.series["precipitation"]
+    # rain.3h is the 3 h before dt: the 18:00 entry's 0.25 mm fell 15:00-18:00
+    assert rain[0] == Slot(utc(2025, 11, 3, 12), utc(2025, 11, 3, 15), 0.0, "mm")  # none forecast
+    assert rain[1] == Slot(utc(2025, 11, 3, 15), utc(2025, 11, 3, 18), 0.25, "mm")
+    assert rain[4] == Slot(utc(2025, 11, 4, 0), utc(2025, 11, 4, 3), 1.4, "mm")  # 1.0 rain + 0.4 snow
+    assert got.series["wind_speed"][1].value == 3.0 and got.series["wind_speed"][1].unit == "m/s"
+    forecast_query = next(s for s in provider_server.seen if s.path == "/data/2.5/forecast").query
+    assert forecast_query["units"] == "metric" and forecast_query["appid"] == "k-123"
+
+
+def test_openweathermap_kelvin_and_imperial_are_normalised() -> None:
+    body = orjson.loads((FIXTURES / "owm_forecast_standard.json").read_bytes())
+    slots = parse_forecast(body, NOW, "standard")
+    assert slots["temperature"][0].value == 9.0  # 282.15 K
+    assert slots["wind_speed"][0].value == 3.0  # standard wind is already m/s
+    body["list"][0]["main"]["temp"] = 50.0
+    body["list"][0]["wind"]["speed"] = 10.0
+    imperial = parse_forecast(body, NOW, "imperial")
+    assert imperial["temperature"][0].value == 10.0  # 50 °F
+    assert imperial["wind_speed"][0].value == 4.47  # 10 mph
+
+
+async def test_openweathermap_forecast_failures(provider_server: ProviderServer, fetch: Fetch) -> None:
+    provider_server.on("/data/2.5/weather", fixture("owm_current.json"))
+    provider_server.on("/data/2.5/forecast", fixture("owm_404.json", 200))  # error body, HTTP 200
+    with pytest.raises(ProviderError, match="cod 404: city not found"):
+        await fetch(OpenWeatherMap(), owm_api_key="k-123")
+    provider_server.on("/data/2.5/forecast", fixture("owm_401.json", 401))
+    with pytest.raises(AuthError) as auth:
+        await fetch(OpenWeatherMap(), owm_api_key="k-123")
+    assert "k-123" not in str(auth.value)
+    provider_server.on("/data/2.5/forecast", fixture("owm_429.json", 429, **{"Retry-After": "60"}))
+    with pytest.raises(RateLimited) as limited:
+        await fetch(OpenWeatherMap(), owm_api_key="k-123")
+    assert limited.value.retry_after_s == 60
 
 
 async def test_met_no_sends_user_agent_and_precipitation_is_the_next_hour(
