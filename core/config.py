@@ -35,6 +35,7 @@ SECRET_KEYS = frozenset(
         "token", "password", "api_key", "admin_api_key", "secret", "pin", "kiosk_pin",
         # data sources: provider keys and tokens
         "owm_api_key", "electricity_maps_token", "entsoe_token", "tibber_token",
+        "calendar_ics_url",  # private calendar links (Google, Outlook) carry their secret in the URL
     }
 )  # fmt: skip
 
@@ -67,6 +68,18 @@ def _url(*schemes: str) -> dict[str, Any]:
         parts = urlsplit(value)
         if parts.scheme not in schemes or not parts.netloc:
             return f"must be a {'/'.join(schemes)} URL like {schemes[0]}://host:port, got {value!r}"
+        return None
+
+    return _check(check)
+
+
+def _secret_url() -> dict[str, Any]:
+    """An http(s) URL that may hold a secret: the problem never quotes it."""
+
+    def check(value: str) -> str | None:
+        parts = urlsplit(value)
+        if value and (parts.scheme not in ("http", "https") or not parts.netloc):
+            return "must be an http/https URL like https://host/calendar.ics (webcal:// as https://)"
         return None
 
     return _check(check)
@@ -361,6 +374,8 @@ class DataSourcesConfig:
     metno_contact: the contact met.no's terms require in the User-Agent (an email or URL).
     calendar_enabled/calendar_entities: read Home Assistant's calendars (all, or these entity ids)
     through its REST API with the HA token; calendar_url overrides HA's URL for them.
+    calendar_ics_url: an iCalendar (.ics) link read as one more calendar (http/https; write a
+    webcal:// link as https://). A secret: private links carry their token in the URL.
     """
 
     enabled: bool = True
@@ -388,6 +403,7 @@ class DataSourcesConfig:
     carbon_url: str = field(default="", metadata=_url("http", "https"))
     prices_url: str = field(default="", metadata=_url("http", "https"))
     calendar_url: str = field(default="", metadata=_url("http", "https"))
+    calendar_ics_url: str = field(default="", repr=False, metadata=_secret_url())
     retention_days: int = field(default=90, metadata=_range(1, 3650))
     timeout_s: float = field(default=20.0, metadata=_range(1, 300))
 

@@ -28,7 +28,8 @@ PROVIDER_NAMES = {
     "open_meteo": "Open-Meteo", "openweathermap": "OpenWeatherMap", "met_no": "met.no",
     "uk_carbon": "UK Carbon Intensity (NESO)", "electricity_maps": "Electricity Maps", "awattar": "aWATTar",
     "octopus": "Octopus Agile", "energi_data_service": "Energi Data Service", "entsoe": "ENTSO-E",
-    "tibber": "Tibber", "home_assistant": "Home Assistant",
+    "tibber": "Tibber", "home_assistant": "Home Assistant", "ics": "ICS calendar",
+    "home_assistant+ics": "Home Assistant + ICS",
 }  # fmt: skip
 NOTE_STATES = (
     SourceState.WAITING,

@@ -15,6 +15,7 @@ from core.datasources.engine import DataSourcesEngine
 from core.datasources.location import DEMO_LOCATION, ha_rest_location, home_zone_location, resolve_location
 from core.datasources.model import Location
 from core.datasources.providers.ha_calendar import HaCalendar
+from core.datasources.providers.ics import IcsCalendar
 from core.engine import EngineRole, EngineSpec
 
 if TYPE_CHECKING:
@@ -58,24 +59,28 @@ async def build(deps: Deps) -> DataSourcesEngine | None:
         location,
         demo=demo,
         locate=locate if needs_ha else None,
-        calendar=_calendar(config, demo=demo is not None),
+        calendar=calendar_for(config, demo=demo is not None),
         ha_config=ha_config if needs_ha and ha_url and ha.token and demo is None else None,
     )
 
 
-def _calendar(config: AppConfig, *, demo: bool) -> HaCalendar | None:
+def calendar_for(config: AppConfig, *, demo: bool) -> HaCalendar | None:
     """HA's calendars: at HA's own URL with its token; the demo server's in demo mode."""
     settings = config.data_sources
     entities = tuple(settings.calendar_entities)
     if not settings.calendar_enabled:
         return None
+    ics = IcsCalendar(settings.calendar_ics_url) if settings.calendar_ics_url else None
     if demo:
         from core.datasources.demo_server import DEMO_TOKEN
 
-        return HaCalendar(settings.calendar_url, DEMO_TOKEN, entities)  # URL set once the demo listens
+        # The URL is set once the demo listens.
+        return HaCalendar(settings.calendar_url, DEMO_TOKEN, entities, ics=ics)
     ha = config.home_assistant
     url = settings.calendar_url or ha_http_url(ha.url)
-    return HaCalendar(url, ha.token, entities) if url and ha.token else None
+    if url and ha.token:
+        return HaCalendar(url, ha.token, entities, ics=ics)
+    return None if ics is None else HaCalendar("", "", entities, ics=ics)
 
 
 def ha_http_url(url: str) -> str:

@@ -4,6 +4,7 @@ elsewhere ENTSO-E or Electricity Maps when their token is set)."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -66,8 +67,10 @@ def suggest(country: str, settings: DataSourcesConfig) -> dict[Source, Choice]:
 
 
 def choose(
-    settings: DataSourcesConfig, location: Location | None, *, calendar: bool = False
+    settings: DataSourcesConfig, location: Location | None, *, calendar: str = ""
 ) -> dict[Source, Choice]:
+    """`calendar` names the calendar provider there is ("home_assistant", "ics", both joined by
+    "+"), or is "" when neither HA's URL and token nor an ICS URL is known."""
     configured = {
         Source.WEATHER: settings.weather_provider,
         Source.AIR_QUALITY: settings.air_quality_provider,
@@ -86,9 +89,11 @@ def choose(
     if not settings.enabled or not settings.calendar_enabled:
         out[Source.CALENDAR] = Choice(Source.CALENDAR, "", "turned off")
     elif not calendar:
-        out[Source.CALENDAR] = Choice(Source.CALENDAR, "", "needs Home Assistant's URL and token")
+        out[Source.CALENDAR] = Choice(
+            Source.CALENDAR, "", "needs Home Assistant's URL and token, or calendar_ics_url"
+        )
     else:
-        out[Source.CALENDAR] = Choice(Source.CALENDAR, "home_assistant", "Home Assistant calendars")
+        out[Source.CALENDAR] = Choice(Source.CALENDAR, calendar, "configured calendars")
     return out
 
 
@@ -134,6 +139,12 @@ def cache_key(source: Source, provider: str, settings: DataSourcesConfig, locati
             settings.octopus_product,
             where,
         ),
-        Source.CALENDAR: (",".join(sorted(settings.calendar_entities)),),
+        # The ICS URL may hold a private token: only a digest of it goes into sources.db.
+        Source.CALENDAR: (
+            ",".join(sorted(settings.calendar_entities)),
+            hashlib.sha256(settings.calendar_ics_url.encode()).hexdigest()[:12]
+            if settings.calendar_ics_url
+            else "",
+        ),
     }[source]
     return "|".join((provider, *parts))

@@ -97,7 +97,7 @@ class DataSourcesEngine:
 
     def _choose(self) -> None:
         """A runner per source for the provider the config (or the country, for "auto") picks."""
-        chosen = choose(self.settings, self.location, calendar=self.calendar is not None)
+        chosen = choose(self.settings, self.location, calendar=self.calendar.label if self.calendar else "")
         for source, choice in chosen.items():
             provider = (
                 self.calendar if source is Source.CALENDAR and choice.provider else provider_for(choice)

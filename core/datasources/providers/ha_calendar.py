@@ -2,7 +2,8 @@
 calendar entities, `GET /api/calendars/{entity_id}?start=&end=` their events. An event's start and
 end are `{"dateTime": "...+01:00"}` or, all day, `{"date": "2025-11-03"}` (end exclusive), taken
 in the home's local time. Each calendar is one series of slots (value 1 = the event is on; its
-summary is the slot's label), so "away" or "holiday" periods reach the energy engine as slots."""
+summary is the slot's label), so "away" or "holiday" periods reach the energy engine as slots.
+An optional ICS URL (providers/ics.py) joins them as one more calendar, series "ics"."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from typing import Any, ClassVar
 
 from core.datasources.model import Fetched, NotConfigured, ProviderError, Source
 from core.datasources.providers.base import FetchContext, request
+from core.datasources.providers.ics import SERIES as ICS_SERIES
+from core.datasources.providers.ics import IcsCalendar, to_slots
 from core.datasources.timeparse import utc_iso
 from core.slots import Slot
 
@@ -48,14 +51,52 @@ class HaCalendar:
     default_url: ClassVar[str] = ""  # HA's URL, given at construction
     interval: ClassVar[timedelta] = timedelta(minutes=15)
 
-    def __init__(self, url: str, token: str, entities: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, url: str, token: str, entities: tuple[str, ...] = (), *, ics: IcsCalendar | None = None
+    ) -> None:
         self.url = url.rstrip("/")
         self.token = token
         self.entities = entities
+        self.ics = ics  # an ICS URL's events join HA's as one more calendar (series "ics")
+
+    @property
+    def label(self) -> str:
+        """The provider name shown for the calendar source."""
+        parts = (["home_assistant"] if self.url and self.token else []) + (["ics"] if self.ics else [])
+        return "+".join(parts) or "home_assistant"
 
     async def fetch(self, ctx: FetchContext) -> Fetched:
-        if not self.url or not self.token:
-            raise NotConfigured("no Home Assistant URL and token for its calendars")
+        if not (self.url and self.token) and self.ics is None:
+            raise NotConfigured("no Home Assistant URL and token (or ICS URL) for calendars")
+        series: dict[str, tuple[Slot, ...]] = {}
+        labels: dict[str, dict[datetime, str]] = {}
+        upcoming: list[tuple[datetime, str, str]] = []
+        calendars: list[dict[str, str]] = []
+        if self.url and self.token:
+            await self._fetch_ha(ctx, series, labels, upcoming, calendars)
+        if self.ics is not None:  # one failing source fails the fetch: the cache keeps both as they were
+            slots, words = to_slots(await self.ics.events(ctx), ctx.now, ctx.now + AHEAD)
+            series[ICS_SERIES], labels[ICS_SERIES] = tuple(slots), words
+            upcoming += [(s.start, words[s.start], "ICS calendar") for s in slots]
+            calendars.append({"entity_id": ICS_SERIES, "name": "ICS calendar"})
+        upcoming.sort()
+        current = {
+            "calendars": calendars,
+            "next": [
+                {"start": t.isoformat(), "summary": what, "calendar": cal} for t, what, cal in upcoming[:5]
+            ],
+        }
+        # Replaces the whole window: an event deleted in HA (or a calendar now empty) disappears here too.
+        return Fetched(series=series, labels=labels, current=current, replace_span=(ctx.now, ctx.now + AHEAD))
+
+    async def _fetch_ha(
+        self,
+        ctx: FetchContext,
+        series: dict[str, tuple[Slot, ...]],
+        labels: dict[str, dict[datetime, str]],
+        upcoming: list[tuple[datetime, str, str]],
+        calendars: list[dict[str, str]],
+    ) -> None:
         headers = {"Authorization": f"Bearer {self.token}"}
         listed = (await request(ctx, self.url + "/api/calendars", headers=headers)).json()
         if not isinstance(listed, list):
@@ -65,20 +106,9 @@ class HaCalendar:
         }
         wanted = [e for e in names if not self.entities or e in self.entities]
         params = {"start": ctx.now.isoformat(), "end": (ctx.now + AHEAD).isoformat()}
-        series: dict[str, tuple[Slot, ...]] = {}
-        labels: dict[str, dict[datetime, str]] = {}
-        upcoming: list[tuple[datetime, str, str]] = []
+        calendars += [{"entity_id": e, "name": names[e]} for e in wanted]
         for entity in wanted:
             resp = await request(ctx, f"{self.url}/api/calendars/{entity}", params=params, headers=headers)
             slots, words = parse_events(resp.json())
             series[entity], labels[entity] = tuple(slots), words
             upcoming += [(s.start, words[s.start], names[entity]) for s in slots if s.end > ctx.now]
-        upcoming.sort()
-        current = {
-            "calendars": [{"entity_id": e, "name": names[e]} for e in wanted],
-            "next": [
-                {"start": t.isoformat(), "summary": what, "calendar": cal} for t, what, cal in upcoming[:5]
-            ],
-        }
-        # Replaces the whole window: an event deleted in HA (or a calendar now empty) disappears here too.
-        return Fetched(series=series, labels=labels, current=current, replace_span=(ctx.now, ctx.now + AHEAD))
