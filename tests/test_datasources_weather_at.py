@@ -56,7 +56,8 @@ async def test_observations_persist_and_a_version_1_file_migrates(tmp_path: Path
     store = SourcesStore(path)
     await store.open()
     try:
-        assert await store.schema_version() == SCHEMA_VERSION == 2
+        assert await store.schema_version() == SCHEMA_VERSION == 3
+        assert await store.influx_pending() == 0  # version 3's outbox exists
         kept = await store.range(Source.PRICES, "price", T0, T0 + timedelta(days=2))
         assert [s.value for s in kept] == [0.09231]
         await store.save_observation(obs(0, 9.0))

@@ -61,6 +61,7 @@ async def build(deps: Deps) -> DataSourcesEngine | None:
         locate=locate if needs_ha else None,
         calendar=calendar_for(config, demo=demo is not None),
         ha_config=ha_config if needs_ha and ha_url and ha.token and demo is None else None,
+        influx=config.influxdb if config.influxdb.enabled else None,
     )
 
 
@@ -98,7 +99,7 @@ SPEC: EngineSpec[DataSourcesEngine] = EngineSpec(
     build=build,
     label="Data sources",
     role=EngineRole.SOURCE,
-    sections=("data_sources",),
+    sections=("data_sources", "influxdb"),
     logger="core.datasources",
     disabled_detail="turned off (data_sources.enabled)",
 )

@@ -17,8 +17,9 @@ from typing import Any
 
 import aiohttp
 
-from core.config import DataSourcesConfig
+from core.config import DataSourcesConfig, InfluxConfig
 from core.datasources.choice import base_url, cache_key, choose, provider_for
+from core.datasources.influx_out import InfluxOut, slot_lines
 from core.datasources.model import (
     Fetched,
     Location,
@@ -73,6 +74,7 @@ class DataSourcesEngine:
         locate: Callable[[], Awaitable[Location | None]] | None = None,  # HA's home, polled until found
         calendar: HaCalendar | None = None,  # HA's calendars (needs HA's URL and token)
         ha_config: Callable[[aiohttp.ClientSession], Awaitable[Location | None]] | None = None,
+        influx: InfluxConfig | None = None,  # set when InfluxDB is enabled: every fetch's slots go there too
     ) -> None:
         self.settings = settings
         self.location = location
@@ -93,6 +95,8 @@ class DataSourcesEngine:
         self.runners: dict[Source, Runner] = {}
         self.calendar = calendar
         self._ha_config = ha_config  # HA's location (REST /api/config), asked once at start
+        self.influx_config = influx
+        self.influx: InfluxOut | None = None
         self._choose()
 
     def _choose(self) -> None:
@@ -113,6 +117,9 @@ class DataSourcesEngine:
             if self.calendar is not None and not self.settings.calendar_url:
                 self.calendar.url = url
         await self.store.open()
+        if self.influx_config is not None:  # drains what a previous run left in the outbox, too
+            self.influx = InfluxOut(self.store, self.influx_config)
+            self.influx.start()
         self._session = aiohttp.ClientSession()
         if self._ha_config is not None:
             found = await self._ha_config(self._session)
@@ -147,6 +154,9 @@ class DataSourcesEngine:
         if self._session is not None:
             await self._session.close()
             self._session = None
+        if self.influx is not None:
+            await self.influx.stop()
+            self.influx = None
         await self.store.close()
         if self.demo is not None:
             await self.demo.stop()
@@ -174,7 +184,11 @@ class DataSourcesEngine:
             if last is None or last.last_error_at is None
             else last.last_error_at.timestamp(),
             errors=self._failures,
-            counters={"fetches": self._fetches, "failures": self._failures},
+            counters={
+                "fetches": self._fetches,
+                "failures": self._failures,
+                "influx_points_written": self.influx.written if self.influx else 0,
+            },
         )
 
     # -- reads (from memory; never wait on a provider) --------------------------------------------
@@ -274,10 +288,14 @@ class DataSourcesEngine:
 
     async def _succeeded(self, source: Source, runner: Runner, fetched: Fetched, now: datetime) -> None:
         assert runner.provider is not None
+        lines = slot_lines(source, runner.choice.provider, fetched) if self.influx is not None else []
         try:  # saved before the status says "ok", so an "ok" source is also on disk
-            await self.store.save_fetch(source, self._cache_key(source), fetched, now.timestamp())
+            await self.store.save_fetch(source, self._cache_key(source), fetched, now.timestamp(), lines)
         except Exception:  # the disk cache is a convenience; the data is in memory
             _LOGGER.exception("data source %s: could not save to %s", source.value, SOURCES_DB)
+        else:
+            if self.influx is not None and lines:
+                self.influx.wake()
         if source is Source.WEATHER:
             await self._observed(fetched, runner.provider.name, now)
         runner.cache.merge(fetched)

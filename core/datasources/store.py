@@ -8,7 +8,7 @@ store is never touched. WAL, mode 0600, a schema version with forward migrations
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +20,7 @@ from core.engine_db import EngineDb
 from core.slots import Slot
 from core.weather import MAX_AGE, Observation
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _MIGRATIONS: dict[int, str] = {
     1: """
 CREATE TABLE IF NOT EXISTS slots (
@@ -53,6 +53,8 @@ CREATE TABLE IF NOT EXISTS observations (
     condition TEXT
 );
 """,
+    # 3: points bound for InfluxDB (measurement "data_source"), written with the fetch that made them.
+    3: "CREATE TABLE IF NOT EXISTS influx_outbox (id INTEGER PRIMARY KEY, line TEXT NOT NULL);",
 }
 
 
@@ -81,9 +83,12 @@ class SourcesStore(EngineDb):
     async def open(self) -> None:
         await self.open_db()
 
-    async def save_fetch(self, source: Source, provider: str, fetched: Fetched, at: float) -> None:
+    async def save_fetch(
+        self, source: Source, provider: str, fetched: Fetched, at: float, influx_lines: Sequence[str] = ()
+    ) -> None:
         """Replace the fetched span of each series (an hourly series that turned quarter-hourly must
-        not leave its old hourly slots overlapping the new ones), then record the success."""
+        not leave its old hourly slots overlapping the new ones), then record the success; the
+        fetch's InfluxDB points join the outbox in the same transaction."""
         for series, slots in fetched.series.items():
             if fetched.replace_span is not None:
                 lo = min([fetched.replace_span[0], *(s.start for s in slots)])
@@ -111,7 +116,21 @@ class SourcesStore(EngineDb):
             " last_error = NULL, current = excluded.current",
             (source.value, provider, at, at, orjson.dumps(dict(fetched.current), default=str)),
         )
+        await self.db.executemany("INSERT INTO influx_outbox (line) VALUES (?)", [(x,) for x in influx_lines])
         await self.db.commit()
+
+    async def influx_batch(self, limit: int) -> list[tuple[int, str]]:
+        async with self.db.execute("SELECT id, line FROM influx_outbox ORDER BY id LIMIT ?", (limit,)) as cur:
+            return [(int(r[0]), str(r[1])) for r in await cur.fetchall()]
+
+    async def influx_done(self, up_to_id: int) -> None:
+        await self.db.execute("DELETE FROM influx_outbox WHERE id <= ?", (up_to_id,))
+        await self.db.commit()
+
+    async def influx_pending(self) -> int:
+        async with self.db.execute("SELECT COUNT(*) FROM influx_outbox") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
 
     async def save_failure(self, source: Source, provider: str, error: str, at: float) -> None:
         await self.db.execute(
