@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from core.config import InfluxConfig
+from core.datasources.cache import SeriesCache
 from core.datasources.influx_out import slot_lines
 from core.datasources.model import Fetched, Source
 from core.slots import Slot
@@ -38,6 +39,24 @@ def test_a_slot_is_one_point_at_its_start() -> None:
     ]
     calendar = Fetched(series={"calendar.family": (Slot(T0, T0 + q, 1.0, "event"),)})
     assert slot_lines(Source.CALENDAR, "home_assistant", calendar) == []  # events stay private
+
+
+def test_a_refetch_queues_only_what_changed() -> None:
+    q = timedelta(minutes=15)
+    first = Fetched(
+        series={"price": (Slot(T0, T0 + q, 0.1, "EUR/kWh"), Slot(T0 + q, T0 + 2 * q, 0.2, "EUR/kWh"))}
+    )
+    known = SeriesCache()
+    known.merge(first)
+    assert slot_lines(Source.PRICES, "awattar", first, known) == []  # the same day, fetched again
+    revised = Fetched(
+        series={"price": (Slot(T0, T0 + q, 0.1, "EUR/kWh"), Slot(T0 + q, T0 + 2 * q, 0.25, "EUR/kWh"))}
+    )
+    (line,) = slot_lines(Source.PRICES, "awattar", revised, known)
+    assert "value=0.25," in line
+    relabelled = Fetched(series=first.series, labels={"price": {T0: "CHEAP"}})
+    (line,) = slot_lines(Source.PRICES, "awattar", relabelled, known)
+    assert 'label="CHEAP"' in line
 
 
 def points(influxd: Any, db: str, epoch: str | None = None) -> list[dict[str, Any]]:
@@ -71,6 +90,9 @@ async def test_fetched_prices_reach_influxdb(tmp_path: Path, demo: str, influxd:
         assert row["duration_s"] == (first.end - first.start).total_seconds()
         assert row["provider"] == engine.source_status(Source.PRICES).provider
         assert engine.status().counters["influx_points_written"] >= len(expected)
+        before = engine.influx.written
+        await engine.test(Source.PRICES)  # the same prices again: nothing new to send
+        assert await engine.store.influx_pending() == 0 and engine.influx.written == before
     finally:
         await engine.stop()
 
@@ -93,6 +115,7 @@ async def test_an_influxdb_outage_across_a_restart_loses_no_point(
             (line.split(",series=")[1].split(",")[0], int(line.rsplit(" ", 1)[1])) for _, line in pending
         }
         assert engine.source_status(Source.PRICES).state.value == "ok"  # the source itself is fine
+        assert "InfluxDB:" in engine.status().detail  # the outage is shown, not hidden
     finally:
         await engine.stop()
     up = InfluxConfig(enabled=True, url=influxd.url, database=influx_db)

@@ -97,6 +97,7 @@ class DataSourcesEngine:
         self._ha_config = ha_config  # HA's location (REST /api/config), asked once at start
         self.influx_config = influx
         self.influx: InfluxOut | None = None
+        self._influx_primed: set[Source] = set()  # sources whose slots this run queued in full
         self._choose()
 
     def _choose(self) -> None:
@@ -117,6 +118,7 @@ class DataSourcesEngine:
             if self.calendar is not None and not self.settings.calendar_url:
                 self.calendar.url = url
         await self.store.open()
+        self._influx_primed.clear()
         if self.influx_config is not None:  # drains what a previous run left in the outbox, too
             self.influx = InfluxOut(self.store, self.influx_config)
             self.influx.start()
@@ -171,6 +173,8 @@ class DataSourcesEngine:
         running = self._started_at is not None
         state = EngineState.STOPPED if not running else EngineState.DEGRADED if bad else EngineState.RUNNING
         detail = ", ".join(f"{s.source.value} {s.state.value}" for s in enabled) or "no source enabled"
+        if self.influx is not None and self.influx.last_error:  # points wait in sources.db meanwhile
+            detail += f"; InfluxDB: {self.influx.last_error}"
         last = max(
             (s for s in bad if s.last_error_at), key=lambda s: s.last_error_at or utcnow(), default=None
         )
@@ -288,12 +292,16 @@ class DataSourcesEngine:
 
     async def _succeeded(self, source: Source, runner: Runner, fetched: Fetched, now: datetime) -> None:
         assert runner.provider is not None
-        lines = slot_lines(source, runner.choice.provider, fetched) if self.influx is not None else []
+        lines: list[str] = []
+        if self.influx is not None:  # the first fetch of a run sends all (InfluxDB may be new to it)
+            known = runner.cache if source in self._influx_primed else None
+            lines = slot_lines(source, runner.choice.provider, fetched, known)
         try:  # saved before the status says "ok", so an "ok" source is also on disk
             await self.store.save_fetch(source, self._cache_key(source), fetched, now.timestamp(), lines)
         except Exception:  # the disk cache is a convenience; the data is in memory
             _LOGGER.exception("data source %s: could not save to %s", source.value, SOURCES_DB)
         else:
+            self._influx_primed.add(source)
             if self.influx is not None and lines:
                 self.influx.wake()
         if source is Source.WEATHER:
