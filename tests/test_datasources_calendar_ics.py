@@ -14,6 +14,7 @@ import aiohttp
 import orjson
 import pytest
 
+from app.tabs.data_sources_data import PROVIDER_NAMES, event_lines, headline
 from core.config import AppConfig, DataSourcesConfig, HomeAssistantConfig, load_config, to_toml_dict
 from core.datasources import DEMO_LOCATION, calendar_for
 from core.datasources.engine import DataSourcesEngine
@@ -176,6 +177,11 @@ async def test_an_ics_url_alone_feeds_the_calendar(tmp_path: Path, provider_serv
         )
         assert [what for _, what, _ in events] == ["Dentist (ICS)", "Holiday"]
         assert engine.current(Source.CALENDAR)["next"][0]["summary"] == "Dentist (ICS)"
+        # the tab's calendar card: the next event as its headline, the others listed below
+        status = engine.source_status(Source.CALENDAR)
+        assert headline(engine, Source.CALENDAR, status)[0] == "Dentist (ICS)"
+        assert [what for _, what in event_lines(engine, now)] == ["Holiday"]
+        assert PROVIDER_NAMES[status.provider] == "ICS calendar"
     finally:
         await engine.stop()
 
