@@ -3,14 +3,18 @@ a real influxd: the points a fetch saved arrive, and an outage across a restart 
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from core.config import InfluxConfig
 from core.datasources.cache import SeriesCache
 from core.datasources.influx_out import slot_lines
 from core.datasources.model import Fetched, Source
+from core.datasources.store import SourcesStore
 from core.slots import Slot
 from tests.influx_servers import free_port
 from tests.test_datasources_engine import PRICES_ONLY, demo, make, ok, settings, until
@@ -127,3 +131,23 @@ async def test_an_influxdb_outage_across_a_restart_loses_no_point(
         assert waiting <= stored
     finally:
         await again.stop()
+
+
+async def test_a_failed_save_keeps_the_old_slots_and_queues_nothing(tmp_path: Path) -> None:
+    q = timedelta(minutes=15)
+    store = SourcesStore(tmp_path / "sources.db")
+    await store.open()
+    try:
+        good = Fetched(series={"price": (Slot(T0, T0 + q, 0.1, "EUR/kWh"),)})
+        await store.save_fetch(
+            Source.PRICES, "awattar", good, 1.0, slot_lines(Source.PRICES, "awattar", good)
+        )
+        await store.influx_done(10**9)
+        bad = Fetched(series={"price": (Slot(T0, T0 + q, 0.2, None),)})  # type: ignore[arg-type]
+        with pytest.raises(sqlite3.IntegrityError):  # unit NOT NULL: fails after its DELETE ran
+            await store.save_fetch(Source.PRICES, "awattar", bad, 2.0, ["data_source value=0.2 1"])
+        await store.save_failure(Source.PRICES, "awattar", "later writer commits", 3.0)
+        assert [s.value for s in await store.range(Source.PRICES, "price", T0, T0 + q)] == [0.1]
+        assert await store.influx_pending() == 0
+    finally:
+        await store.close()

@@ -7,11 +7,13 @@ store is never touched. WAL, mode 0600, a schema version with forward migrations
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import orjson
 
@@ -20,6 +22,8 @@ from core.engine_db import EngineDb
 from core.slots import Slot
 from core.weather import MAX_AGE, Observation
 
+P = ParamSpec("P")
+R = TypeVar("R")
 SCHEMA_VERSION = 3
 _MIGRATIONS: dict[int, str] = {
     1: """
@@ -76,13 +80,37 @@ def _dt(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
 
+def _one_transaction(
+    method: Callable[Concatenate[SourcesStore, P], Coroutine[Any, Any, R]],
+) -> Callable[Concatenate[SourcesStore, P], Coroutine[Any, Any, R]]:
+    """A writer runs alone, from its first statement to its commit: the fetch tasks and the InfluxDB
+    sender share the one connection, and another writer's commit between two statements would split
+    a fetch's slots from its outbox rows. A failure rolls back, so no later commit saves half of it."""
+
+    async def run(store: SourcesStore, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        async with store._write_lock:
+            try:
+                return await method(store, *args, **kwargs)
+            except BaseException:
+                if store._db is not None:
+                    await store.db.rollback()
+                raise
+
+    return run
+
+
 class SourcesStore(EngineDb):
     label = "sources store"
     migrations = _MIGRATIONS
 
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self._write_lock = asyncio.Lock()
+
     async def open(self) -> None:
         await self.open_db()
 
+    @_one_transaction
     async def save_fetch(
         self, source: Source, provider: str, fetched: Fetched, at: float, influx_lines: Sequence[str] = ()
     ) -> None:
@@ -123,6 +151,7 @@ class SourcesStore(EngineDb):
         async with self.db.execute("SELECT id, line FROM influx_outbox ORDER BY id LIMIT ?", (limit,)) as cur:
             return [(int(r[0]), str(r[1])) for r in await cur.fetchall()]
 
+    @_one_transaction
     async def influx_done(self, up_to_id: int) -> None:
         await self.db.execute("DELETE FROM influx_outbox WHERE id <= ?", (up_to_id,))
         await self.db.commit()
@@ -132,6 +161,7 @@ class SourcesStore(EngineDb):
             row = await cur.fetchone()
         return int(row[0]) if row else 0
 
+    @_one_transaction
     async def save_failure(self, source: Source, provider: str, error: str, at: float) -> None:
         await self.db.execute(
             "INSERT INTO fetch_state (source, provider, last_attempt, last_error) VALUES (?, ?, ?, ?)"
@@ -177,6 +207,7 @@ class SourcesStore(EngineDb):
         async with self.db.execute(sql, (source.value, series, _ts(end), _ts(start))) as cur:
             return [Slot(_dt(a), _dt(b), v, u) for a, b, v, u in await cur.fetchall()]
 
+    @_one_transaction
     async def forget(self, sources: Iterable[Source]) -> None:
         """Drop a source's cache (its provider changed: the old provider's slots are not the new one's)."""
         for source in sources:
@@ -184,6 +215,7 @@ class SourcesStore(EngineDb):
             await self.db.execute("DELETE FROM fetch_state WHERE source = ?", (source.value,))
         await self.db.commit()
 
+    @_one_transaction
     async def apply_retention(self, days: int, now: float | None = None) -> int:
         cutoff = (time.time() if now is None else now) - days * 86400
         cur = await self.db.execute("DELETE FROM slots WHERE end < ?", (int(cutoff),))
@@ -192,6 +224,7 @@ class SourcesStore(EngineDb):
         await self.db.commit()
         return removed + int(cur.rowcount or 0)
 
+    @_one_transaction
     async def save_observation(self, obs: Observation) -> None:
         await self.db.execute(
             "INSERT OR REPLACE INTO observations VALUES (?, ?, ?, ?, ?, ?)",
