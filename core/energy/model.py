@@ -33,6 +33,8 @@ class Glance:
     yesterday_cost: float | None
     yesterday_carbon_kg: float | None
     since: datetime | None = None  # today's data begins later than midnight (the app started today)
+    home_kwh: float | None = None  # the home's own use (grid + solar - export + battery out - in)
+    yesterday_home_kwh: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +76,7 @@ class EnergySnapshot:
     meters: Meters
     resolution_min: int
     history_start: datetime
-    consumption: tuple[Slot, ...]  # whole home, kWh per slot on the price grid
+    consumption: tuple[Slot, ...]  # from the grid (import), kWh per slot on the price grid
     cost: tuple[Slot, ...]
     carbon: tuple[Slot, ...]  # kg CO2 per slot
     prices: tuple[Slot, ...]
@@ -89,3 +91,6 @@ class EnergySnapshot:
     suggestions: tuple[ShiftSuggestion, ...]
     notes: tuple[str, ...] = field(default=())  # honest reasons for anything missing
     events_read: int = 0
+    # The home's own use per slot on the same grid, when solar or battery meters are named (else
+    # empty: the home's use is its grid import). Cost and carbon stay on the grid import.
+    home_usage: tuple[Slot, ...] = ()
