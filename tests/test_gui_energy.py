@@ -28,6 +28,12 @@ async def test_energy_tab_shows_the_demo_home_and_an_honest_empty_state(gui_app:
         assert tab.tiles["kwh"].value.text().endswith("kWh")
         assert "yesterday by now" in tab.tiles["kwh"].caption.text()
         assert tab.tiles["home"].isHidden()  # no solar or battery in the demo home: grid import only
+        # This month: the demo home's data begins when the app started, and the tile says since when.
+        assert snap.glance.month is not None
+        assert tab.tiles["month"].value.text().endswith("kWh")
+        assert "cost" in tab.tiles["month"].caption.text()
+        if snap.glance.month.since is not None:
+            assert "data since" in tab.tiles["month"].caption.text()
         assert tab.tiles["cost"].value.text().endswith("EUR")
         if snap.carbon_intensity:
             assert "yesterday by now" in tab.tiles["carbon"].caption.text()

@@ -49,7 +49,7 @@ class EnergyTab(BaseTab):
         self.snapshot: EnergySnapshot | None = None
         self.status = ui.label(name="muted")
         titles = (("kwh", "From the grid today"), ("home", "Home usage today"), ("cost", "Cost today"),
-                  ("carbon", "Carbon today"))  # fmt: skip
+                  ("carbon", "Carbon today"), ("month", "This month (from the grid)"))  # fmt: skip
         self.tiles = {k: StatTile(t) for k, t in titles}
         self.consumption_plot = _plot("kWh per slot")
         self.price_plot = _plot("price / kWh")
@@ -141,6 +141,7 @@ class EnergyTab(BaseTab):
             else "no grid carbon data"
         )
         self.tiles["carbon"].set(f"{fmt.number(g.carbon_kg, 1)} kg CO2", carbon_caption)
+        self.tiles["month"].set(*text.month(g.month, s.currency, zone(s)))
         self._show_chart(s)
         tz = zone(s)
         advice = [text.advice_text(a, tz, s.currency, bool(s.carbon_intensity)) for a in s.advice]

@@ -12,7 +12,7 @@ import numpy as np
 
 from core.energy import convert, statistics, vector
 from core.energy.attribution import Attribution, StepFunction, attribute_arrays
-from core.energy.binning import MIN_COVERAGE, grid, local_day, resample, total, utc
+from core.energy.binning import MIN_COVERAGE, grid, local_day, local_month_start, resample, total, utc
 from core.energy.correlation import time_of_day, weather
 from core.energy.cost import apply_rates, grams_to_kg
 from core.energy.discovery import Meters
@@ -23,6 +23,7 @@ from core.energy.model import (
     DeviceUsage,
     EnergySnapshot,
     Glance,
+    MonthSoFar,
 )
 from core.energy.reader import SensorInfo, SwitchRows
 from core.energy.regression import SwitchSeries, regress_arrays
@@ -165,6 +166,16 @@ def _home_so_far(inp: Inputs, start: datetime, end: datetime) -> float | None:
     return None if slots is None else total(slots)
 
 
+def _month(inp: Inputs) -> MonthSoFar:
+    """This local month so far, with how many hours of it are unknown (before the data begins, or
+    gaps): the totals count only the known slots, and say so."""
+    start = local_month_start(inp.now, inp.tz)
+    kwh, cost, kg, since = _so_far(inp, start, inp.now)
+    slots = _house(inp, _until_now(grid(start, inp.now, _resolution(inp.prices)), inp.now), 0.0)
+    unknown = sum(s.minutes for s in slots or () if s.value is None and s.start >= start) / 60
+    return MonthSoFar(start, kwh, cost, kg, _home_so_far(inp, start, inp.now), unknown, since)
+
+
 def _glance(inp: Inputs) -> Glance:
     today, _ = local_day(inp.now, inp.tz)
     yesterday, _ = local_day(today - timedelta(hours=12), inp.tz)
@@ -172,7 +183,7 @@ def _glance(inp: Inputs) -> Glance:
     kwh, cost, kg, since = _so_far(inp, today, inp.now)
     y_kwh, y_cost, y_kg, _ = _so_far(inp, yesterday, same_time)
     home, y_home = _home_so_far(inp, today, inp.now), _home_so_far(inp, yesterday, same_time)
-    return Glance(kwh, cost, kg, y_kwh, y_cost, y_kg, since, home, y_home)
+    return Glance(kwh, cost, kg, y_kwh, y_cost, y_kg, since, home, y_home, _month(inp))
 
 
 def _attributions(inp: Inputs) -> list[Attributed]:

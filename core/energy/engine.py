@@ -25,6 +25,7 @@ from core.config import EnergyConfig
 from core.energy import reader, statistics
 from core.energy.analysis import Inputs, analyse
 from core.energy.appliances import parse_all
+from core.energy.binning import local_month_start
 from core.energy.convert import price_slots
 from core.energy.discovery import Meters, Overrides, choose
 from core.energy.model import EnergySnapshot
@@ -232,7 +233,10 @@ class EnergyEngine:
             cfg.solar, cfg.battery_out, cfg.battery_in,
         )  # fmt: skip
         meters = choose(self._facts.prefs, catalogue, overrides)
-        start = now - timedelta(days=cfg.history_days)
+        tz, tz_name = self._zone()
+        # At least this whole local month, for "this month so far" (a 30-day history misses the 1st
+        # on the 31st).
+        start = min(now - timedelta(days=cfg.history_days), local_month_start(now, tz))
         notes = _meter_notes(meters, self._facts)
         switchables = await self._queries.run_read(reader.switchable_entities) if meters.mains_power else []
         numeric_ids = [*meters.grid_import, *(d.energy for d in meters.devices), *_flows(meters)]
@@ -260,7 +264,6 @@ class EnergyEngine:
         temperature = self.rates(SeriesKind.TEMPERATURE, start, now)
         if not carbon:
             notes.append("no grid carbon intensity yet: carbon is unknown")
-        tz, tz_name = self._zone()
         return Inputs(
             now, tz, tz_name, start, meters, catalogue, numeric, switches, seeds, switchables, names,
             prices, carbon, temperature, parse_all(list(cfg.appliances)), tuple(notes),

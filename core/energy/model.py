@@ -35,6 +35,20 @@ class Glance:
     since: datetime | None = None  # today's data begins later than midnight (the app started today)
     home_kwh: float | None = None  # the home's own use (grid + solar - export + battery out - in)
     yesterday_home_kwh: float | None = None
+    month: MonthSoFar | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MonthSoFar:
+    """This local calendar month up to now; totals of the known slots, None when none is known."""
+
+    start: datetime  # the month's first local midnight (UTC)
+    kwh: float | None
+    cost: float | None  # None also when a slot that used energy has no known price
+    carbon_kg: float | None
+    home_kwh: float | None = None  # with solar or battery meters only
+    unknown_hours: float = 0.0  # slots of the month without known grid consumption
+    since: datetime | None = None  # the data begins after the month's start
 
 
 @dataclass(frozen=True, slots=True)
