@@ -11,7 +11,7 @@ import asyncio
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import shiboken6
 from PySide6.QtCore import QObject, Signal
@@ -27,10 +27,14 @@ def _alive(callback: Callable[..., Any] | None) -> bool:
     return callback is not None and (not isinstance(owner, QObject) or shiboken6.isValid(owner))
 
 
+if TYPE_CHECKING:
+    from core.runtime import Runtime
+
+
 class Controller(QObject):
     config_applied = Signal(object)  # the AppConfig now in use, after runtime.apply_config succeeded
 
-    def __init__(self, runtime: Any, parent: QObject | None = None) -> None:
+    def __init__(self, runtime: Runtime | None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.runtime = runtime
         self._tasks: set[asyncio.Future[Any]] = set()
@@ -64,11 +68,16 @@ class Controller(QObject):
         task.add_done_callback(finished)
         return task
 
+    def _runtime(self) -> Runtime:
+        if self.runtime is None:  # the first-run dialog works before any runtime exists
+            raise RuntimeError("no runtime is running yet")
+        return self.runtime
+
     def query(self, read: Callable[[Any], Any], on_done: Done, on_error: Failed | None = None) -> None:
         """Run a read against `runtime.store.queries` (sync or async), or fail if the store is not open."""
 
         async def run() -> Any:
-            store = getattr(self.runtime, "store", None)
+            store = self.runtime.store if self.runtime is not None else None
             if store is None:
                 raise RuntimeError("the store is not open yet")
             return await self._resolve(read(store.queries))
@@ -76,7 +85,7 @@ class Controller(QObject):
         self.submit(run(), on_done, on_error)
 
     def restart_engine(self, name: str, on_done: Done | None = None, on_error: Failed | None = None) -> None:
-        self.submit(self.runtime.restart_engine(name), on_done, on_error)
+        self.submit(self._runtime().restart_engine(name), on_done, on_error)
 
     def apply_config(self, config: Any, on_done: Done | None = None, on_error: Failed | None = None) -> None:
         """runtime.apply_config (restarts only the engines concerned), then announce the new config."""
@@ -86,7 +95,7 @@ class Controller(QObject):
             if _alive(on_done):
                 on_done(restarted)  # type: ignore[misc]
 
-        self.submit(self.runtime.apply_config(config), applied, on_error)
+        self.submit(self._runtime().apply_config(config), applied, on_error)
 
     async def drain(self) -> None:
         """Cancel what is still running (the window is closing) and wait for it."""

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from core.models import RegistrySnapshot
+    from core.runtime import Runtime
 
 
-def snapshot(rt: Any) -> Any:
-    registry = getattr(rt, "registry", None)
-    return getattr(registry, "snapshot", None)
+def snapshot(rt: Runtime) -> RegistrySnapshot | None:
+    return rt.registry.snapshot
 
 
 def area_name(rt: Any, area_id: str | None) -> str:
