@@ -334,7 +334,8 @@ class EnergyConfig:
 
     Meters come from HA's energy dashboard, else from sensor metadata; an entity id here overrides
     the discovered one (grid_import/grid_export: energy totals; mains_power: the whole-home power
-    sensor; device_meters: energy totals of single devices).
+    sensor; device_meters: energy totals of single devices; solar, battery_out, battery_in: energy
+    totals of production and of the battery's discharge and charge, for the home's own usage).
     appliances: "name:duration[:kWh per run]", e.g. dishwasher:2h, washing_machine:90m, ev_charge:4h:11kWh.
     time_zone: for "today" and hours of the day ("" = Home Assistant's, else this computer's).
     """
@@ -344,6 +345,9 @@ class EnergyConfig:
     grid_export: str = ""
     mains_power: str = ""
     device_meters: list[str] = field(default_factory=list)
+    solar: str = ""
+    battery_out: str = ""
+    battery_in: str = ""
     appliances: list[str] = field(
         default_factory=lambda: ["dishwasher:2h:1.1kWh", "washing_machine:1.5h:0.9kWh", "ev_charge:4h:11kWh"],
         metadata=_appliances(),

@@ -41,8 +41,11 @@ async def test_energy_endpoints_answer_from_the_demo_home(tmp_path: Path) -> Non
         assert status == 200, body
         assert body["meters"]["source"] == "energy dashboard" and body["currency"] == "EUR"
         assert body["slots"] and all(
-            set(s) == {"start", "end", "kwh", "cost", "carbon_kg"} for s in body["slots"]
+            set(s) == {"start", "end", "kwh", "home_kwh", "cost", "carbon_kg"} for s in body["slots"]
         )
+        # The demo home has no solar or battery: its own use is its grid import, not claimed apart.
+        assert body["home_usage_metered"] is False and body["total_home_kwh"] is None
+        assert all(s["home_kwh"] is None for s in body["slots"])
         assert body["unknown_slots"] <= len(body["slots"])  # before the app started nothing is known
 
         status, flat = await _get(runtime, "/api/v1/ha/energy/cheapest-window?hours=2")

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from app.tabs import tab_classes
 from core.version import version
 
 pytestmark = [
@@ -38,7 +39,7 @@ SPEC = ROOT / "packaging" / "ha_ingestor.spec"
 NAME = "ha-ingestor"
 MAX_INSTALLED_KB = 180_000_000 // 1024  # the installed package: at most 180 MB
 MAX_DEB_BYTES = 90_000_000
-TABS = sorted(p.stem for p in (ROOT / "docs" / "screenshots").glob("*.png"))  # one per tab
+TABS = sorted(cls.key for cls in tab_classes())  # every registered tab: one screenshot each
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,13 @@ async def test_energy_tab_shows_the_demo_home_and_an_honest_empty_state(gui_app:
         assert tab.view.state == StateView.CONTENT
         assert tab.tiles["kwh"].value.text().endswith("kWh")
         assert "yesterday by now" in tab.tiles["kwh"].caption.text()
+        assert tab.tiles["home"].isHidden()  # no solar or battery in the demo home: grid import only
+        # This month: the demo home's data begins when the app started, and the tile says since when.
+        assert snap.glance.month is not None
+        assert tab.tiles["month"].value.text().endswith("kWh")
+        assert "cost" in tab.tiles["month"].caption.text()
+        if snap.glance.month.since is not None:
+            assert "data since" in tab.tiles["month"].caption.text()
         assert tab.tiles["cost"].value.text().endswith("EUR")
         if snap.carbon_intensity:
             assert "yesterday by now" in tab.tiles["carbon"].caption.text()
@@ -36,6 +43,14 @@ async def test_energy_tab_shows_the_demo_home_and_an_honest_empty_state(gui_app:
         metered = [c for c in tab.consumers.rows if c.metered]
         assert [c.name for c in metered] == [d.name for d in snap.devices][: len(metered)]
         assert all(c.low is not None for c in tab.consumers.rows if not c.metered)  # estimates carry a range
+
+        # With a solar meter the home's own use shows beside what came from the grid.
+        home = tuple(replace(x, value=None if x.value is None else x.value + 0.1) for x in snap.consumption)
+        glance = replace(snap.glance, home_kwh=12.3, yesterday_home_kwh=10.0)
+        tab.show_snapshot(replace(snap, home_usage=home, glance=glance))
+        assert not tab.tiles["home"].isHidden()
+        assert tab.tiles["home"].value.text() == "12.3 kWh"
+        assert "10.0 kWh (+23 %)" in tab.tiles["home"].caption.text()
 
         tab.show_snapshot(replace(snap, meters=Meters(MeterSource.NONE)))
         assert tab.view.state == StateView.EMPTY

@@ -94,7 +94,9 @@ async def test_an_engine_with_one_spec_is_everywhere(qapp: Any, tmp_path: Path, 
         services.refresh()
         assert services.cards["heartbeat"].title.text() == "Heartbeat"
         assert services.cards["heartbeat"].restart.isVisibleTo(services)
-        assert build_flow(rt).node("engine:heartbeat").state == "running"
+        flow = build_flow(rt)
+        assert flow.node("engine:heartbeat").state == "running"
+        assert flow.edge("sqlite", "engine:heartbeat").label == "1.0 /s"  # it starts after the pipeline
 
         status, body = await _admin(rt, "GET", "/api/v1/health/services")
         assert status == 200

@@ -103,9 +103,14 @@ def _edges(rt: Runtime, st: dict[str, EngineStatus], sample: MetricsSample | Non
     return edges
 
 
+# The node that stands for each hand-laid engine (the pipeline's readers read what the store holds).
+NODE_OF = {SIMULATOR.name: "ha", HA_CLIENT.name: "client", PIPELINE.name: "sqlite", INFLUX.name: "influx",
+           API.name: "api"}  # fmt: skip
+
+
 def _catalogue_nodes(rt: Runtime, st: dict[str, EngineStatus]) -> tuple[list[FlowNode], list[FlowEdge]]:
-    """Every engine not laid out by hand, placed by role: sources feed the pipeline, processes and
-    services read the store, sinks take from it."""
+    """Every engine not laid out by hand, placed by role; an edge comes in from each engine its spec
+    starts `after` (what it depends on), none where it depends on nothing drawn here."""
     nodes: list[FlowNode] = []
     edges: list[FlowEdge] = []
     placed = dict.fromkeys(EngineRole, 0)
@@ -117,12 +122,11 @@ def _catalogue_nodes(rt: Runtime, st: dict[str, EngineStatus]) -> tuple[list[Flo
         key = f"engine:{spec.name}"
         col = ROLE_FIRST_COL[spec.role] + placed[spec.role]
         placed[spec.role] += 1
-        nodes.append(
-            FlowNode(key, spec.label, col, ROLE_ROW[spec.role], state, (s.detail,) if s and s.detail else ())
-        )
+        lines = (s.detail,) if s and s.detail else ()
+        nodes.append(FlowNode(key, spec.label, col, ROLE_ROW[spec.role], state, lines))
         rate = next(iter(s.rates.values()), None) if s else None
-        src, dst = (key, "pipeline") if spec.role is EngineRole.SOURCE else ("sqlite", key)
-        edges.append(_edge(src, dst, rate, "/s", _bad(state)))
+        for dep in spec.after:
+            edges.append(_edge(NODE_OF.get(dep, f"engine:{dep}"), key, rate, "/s", _bad(state)))
     return nodes, edges
 
 

@@ -7,7 +7,7 @@ from datetime import datetime, tzinfo
 from app import fmt
 from app.models.rows_model import Column
 from core.energy.consumers import Consumer
-from core.energy.model import ApplianceAdvice, EnergySnapshot
+from core.energy.model import ApplianceAdvice, EnergySnapshot, MonthSoFar
 from core.energy.views import zone
 from core.energy.windows import Window
 
@@ -61,6 +61,23 @@ def advice_text(a: ApplianceAdvice, tz: tzinfo, currency: str | None, has_carbon
 def since(s: EnergySnapshot) -> str:
     """' (data since 14:05)' when today's data starts after midnight, else ''."""
     return "" if s.glance.since is None else f" (data since {local_time(s.glance.since, zone(s))})"
+
+
+def month(m: MonthSoFar | None, currency: str | None, tz: tzinfo) -> tuple[str, str]:
+    """The "This month" tile: grid kWh, and a caption with cost, carbon, home use and what is unknown."""
+    if m is None:
+        return fmt.DASH, "not analysed yet"
+    parts = [
+        f"cost {fmt.number(m.cost, 2)} {currency or ''}".strip() if m.cost is not None else "cost unknown",
+        f"{fmt.number(m.carbon_kg, 1)} kg CO2" if m.carbon_kg is not None else "carbon unknown",
+    ]
+    if m.home_kwh is not None:
+        parts.append(f"home usage {fmt.number(m.home_kwh, 1)} kWh")
+    if m.since is not None:
+        parts.append(f"data since {m.since.astimezone(tz):%d %b %H:%M}")
+    if m.unknown_hours >= 0.25:
+        parts.append(f"{fmt.number(m.unknown_hours, 1)} h unknown")
+    return f"{fmt.number(m.kwh, 1)} kWh", " · ".join(parts)
 
 
 def status(s: EnergySnapshot) -> str:

@@ -48,8 +48,9 @@ class EnergyTab(BaseTab):
         super().__init__(ctx, parent)
         self.snapshot: EnergySnapshot | None = None
         self.status = ui.label(name="muted")
-        self.tiles = {k: StatTile(t) for k, t in (("kwh", "Used today"), ("cost", "Cost today"),
-                                                   ("carbon", "Carbon today"))}  # fmt: skip
+        titles = (("kwh", "From the grid today"), ("home", "Home usage today"), ("cost", "Cost today"),
+                  ("carbon", "Carbon today"), ("month", "This month (from the grid)"))  # fmt: skip
+        self.tiles = {k: StatTile(t) for k, t in titles}
         self.consumption_plot = _plot("kWh per slot")
         self.price_plot = _plot("price / kWh")
         self.carbon_plot = _plot("g CO2 / kWh")
@@ -74,9 +75,12 @@ class EnergyTab(BaseTab):
         bar.addWidget(self.status, 1)
         grid = QGridLayout(self.content)
         grid.setSpacing(12)
-        for i, tile in enumerate(self.tiles.values()):
-            grid.addWidget(tile, 0, i)
-        chart = Card("Today: consumption, price and grid carbon per slot")
+        tiles = QHBoxLayout()
+        tiles.setSpacing(12)
+        for tile in self.tiles.values():
+            tiles.addWidget(tile)
+        grid.addLayout(tiles, 0, 0, 1, 3)
+        chart = Card("Today: from the grid per slot (home usage as a line), price and grid carbon")
         for plot in (self.consumption_plot, self.price_plot, self.carbon_plot):
             chart.body.addWidget(plot)
         grid.addWidget(chart, 1, 0, 1, 2)
@@ -126,6 +130,9 @@ class EnergyTab(BaseTab):
         g, cur = s.glance, s.currency or ""
         used = text.versus(g.kwh, g.yesterday_kwh, "kWh", 1) + text.since(s)
         self.tiles["kwh"].set(f"{fmt.number(g.kwh, 1)} kWh", used)
+        self.tiles["home"].setVisible(bool(s.home_usage))  # only with solar or battery meters
+        home = text.versus(g.home_kwh, g.yesterday_home_kwh, "kWh", 1) + "; grid + solar − export ± battery"
+        self.tiles["home"].set(f"{fmt.number(g.home_kwh, 1)} kWh", home)
         cost_caption = text.versus(g.cost, g.yesterday_cost, cur, 2) if s.prices else "no electricity prices"
         self.tiles["cost"].set(f"{fmt.number(g.cost, 2)} {cur}".strip(), cost_caption)
         carbon_caption = (
@@ -134,6 +141,7 @@ class EnergyTab(BaseTab):
             else "no grid carbon data"
         )
         self.tiles["carbon"].set(f"{fmt.number(g.carbon_kg, 1)} kg CO2", carbon_caption)
+        self.tiles["month"].set(*text.month(g.month, s.currency, zone(s)))
         self._show_chart(s)
         tz = zone(s)
         advice = [text.advice_text(a, tz, s.currency, bool(s.carbon_intensity)) for a in s.advice]
@@ -151,6 +159,10 @@ class EnergyTab(BaseTab):
         pal = theme.palette()
         today = [x for x in s.consumption if x.start >= start]
         self._bars(self.consumption_plot, today, pal.accent, "no whole-home consumption data today")
+        home = [x for x in s.home_usage if x.start >= start and x.value is not None]
+        if home:  # the home's own use as a line over the grid bars (it differs with solar or a battery)
+            xs = [x.start.timestamp() + x.minutes * 30 for x in home]
+            self.consumption_plot.plot(xs, [x.value for x in home], pen=pg.mkPen(pal.ok, width=2))
         prices = [p for p in s.prices if start <= p.start < end]
         self._bars(self.price_plot, prices, pal.warn, "no electricity prices")
         carbon = [c for c in s.carbon_intensity if start <= c.start < end]

@@ -146,6 +146,8 @@ def _arrow_head(p: QPainter, start: QPointF, end: QPointF, color: QColor) -> Non
     size = 9
     left = QPointF(end.x() - ux * size - uy * size * 0.6, end.y() - uy * size + ux * size * 0.6)
     right = QPointF(end.x() - ux * size + uy * size * 0.6, end.y() - uy * size - ux * size * 0.6)
+    p.save()  # the brush must not leak into the nodes drawn after the edges (they would fill with it)
     p.setBrush(color)
     p.setPen(Qt.PenStyle.NoPen)
     p.drawPolygon(QPolygonF([end, left, right]))
+    p.restore()

@@ -43,6 +43,9 @@ def _meters(s: EnergySnapshot) -> JsonDict:
         "grid_export": list(m.grid_export),
         "mains_power": m.mains_power,
         "devices": [d.energy for d in m.devices],
+        "solar": list(m.solar),
+        "battery_out": list(m.battery_out),
+        "battery_in": list(m.battery_in),
     }
 
 
@@ -73,8 +76,18 @@ async def get_consumption(ctx: RequestContext) -> JsonDict:
         "total_cost": cost,
         "total_carbon_kg": carbon,
         "unknown_slots": sum(1 for r in rows if r.kwh is None),
+        # The home's own use (grid + solar - export + battery out - in): null without solar/battery.
+        "home_usage_metered": bool(s.home_usage),
+        "total_home_kwh": views.home_total(rows),
         "slots": [
-            {"start": iso(r.start), "end": iso(r.end), "kwh": r.kwh, "cost": r.cost, "carbon_kg": r.carbon_kg}
+            {
+                "start": iso(r.start),
+                "end": iso(r.end),
+                "kwh": r.kwh,
+                "home_kwh": r.home_kwh,
+                "cost": r.cost,
+                "carbon_kg": r.carbon_kg,
+            }
             for r in rows
         ],
         "meters": _meters(s),
@@ -204,7 +217,7 @@ async def get_cheapest_window(ctx: RequestContext) -> JsonDict:
     }
 
 
-SLOT = obj({"start": TIME, "end": TIME, "kwh": N_NUM, "cost": N_NUM, "carbon_kg": N_NUM})
+SLOT = obj({"start": TIME, "end": TIME, "kwh": N_NUM, "home_kwh": N_NUM, "cost": N_NUM, "carbon_kg": N_NUM})
 METERS = obj(
     {
         "source": STR,
@@ -212,6 +225,9 @@ METERS = obj(
         "grid_export": arr(STR),
         "mains_power": N_STR,
         "devices": arr(STR),
+        "solar": arr(STR),
+        "battery_out": arr(STR),
+        "battery_in": arr(STR),
     }
 )
 FIT = nullable(obj({"kwh_per_degree_hour": NUM, "kwh_per_day_base": NUM, "r2": NUM, "days": INT}))
@@ -273,9 +289,10 @@ SHIFT = obj(
 def routes() -> list[Route]:
     return [
         Route("GET", "/api/v1/energy/consumption", get_consumption, Access.DATA,
-              "The home's kWh, cost and carbon per slot (unknown slots are null)", TAG,
+              "kWh from the grid (its cost, carbon) and the home's own use per slot (unknown is null)", TAG,
               obj({"start": TIME, "end": TIME, "resolution": STR, "currency": N_STR, "computed_at": TIME,
                    "total_kwh": N_NUM, "total_cost": N_NUM, "total_carbon_kg": N_NUM, "unknown_slots": INT,
+                   "home_usage_metered": BOOL, "total_home_kwh": N_NUM,
                    "slots": arr(SLOT), "meters": METERS, "notes": arr(STR)}),
               params=(Param("start", Kind.DATETIME, description="ISO 8601, inclusive; default midnight"),
                       Param("end", Kind.DATETIME, description="ISO 8601, exclusive; default now"),

@@ -12,7 +12,7 @@ import numpy as np
 
 from core.energy import convert, statistics, vector
 from core.energy.attribution import Attribution, StepFunction, attribute_arrays
-from core.energy.binning import MIN_COVERAGE, grid, local_day, resample, total, utc
+from core.energy.binning import MIN_COVERAGE, grid, local_day, local_month_start, resample, total, utc
 from core.energy.correlation import time_of_day, weather
 from core.energy.cost import apply_rates, grams_to_kg
 from core.energy.discovery import Meters
@@ -23,6 +23,7 @@ from core.energy.model import (
     DeviceUsage,
     EnergySnapshot,
     Glance,
+    MonthSoFar,
 )
 from core.energy.reader import SensorInfo, SwitchRows
 from core.energy.regression import SwitchSeries, regress_arrays
@@ -91,6 +92,31 @@ def _house(inp: Inputs, edges: list[datetime], min_coverage: float = MIN_COVERAG
     return None
 
 
+def _combine(a: list[Slot], b: list[Slot], sign: float) -> list[Slot]:
+    """a + sign × b slot by slot; unknown if either is."""
+    return [
+        Slot(x.start, x.end, None if x.value is None or y.value is None else x.value + sign * y.value, x.unit)
+        for x, y in zip(a, b, strict=True)
+    ]
+
+
+def _home(inp: Inputs, edges: list[datetime], min_coverage: float = MIN_COVERAGE) -> list[Slot] | None:
+    """The home's own use per slot the way HA's energy dashboard adds it up: grid import + solar
+    production - grid export + battery discharge - battery charge. A slot is unknown when any of
+    these meters is unknown for it (a missing solar reading must not look like no sunshine). None
+    when no solar or battery meter is named (the home's use is then its grid import)."""
+    m = inp.meters
+    if not m.has_home_usage:
+        return None
+    out = _meter_slots(inp, m.grid_import, edges, min_coverage)
+    flows = ((m.solar, 1.0), (m.grid_export, -1.0), (m.battery_out, 1.0), (m.battery_in, -1.0))
+    for ids, sign in flows:
+        part = _meter_slots(inp, ids, edges, min_coverage)
+        if out is not None and part is not None:
+            out = _combine(out, part, sign)
+    return out
+
+
 def _so_far(
     inp: Inputs, start: datetime, end: datetime
 ) -> tuple[float | None, float | None, float | None, datetime | None]:
@@ -132,12 +158,32 @@ def _first_reading(inp: Inputs, start: datetime, end: datetime) -> datetime | No
     return utc(min(inside)) if inside else None
 
 
+def _home_so_far(inp: Inputs, start: datetime, end: datetime) -> float | None:
+    """The home's own kWh in [start, end), like `_so_far` (None without solar or battery meters)."""
+    if end <= start:
+        return None
+    slots = _home(inp, _until_now(grid(start, end, _resolution(inp.prices)), end), min_coverage=0.0)
+    return None if slots is None else total(slots)
+
+
+def _month(inp: Inputs) -> MonthSoFar:
+    """This local month so far, with how many hours of it are unknown (before the data begins, or
+    gaps): the totals count only the known slots, and say so."""
+    start = local_month_start(inp.now, inp.tz)
+    kwh, cost, kg, since = _so_far(inp, start, inp.now)
+    slots = _house(inp, _until_now(grid(start, inp.now, _resolution(inp.prices)), inp.now), 0.0)
+    unknown = sum(s.minutes for s in slots or () if s.value is None and s.start >= start) / 60
+    return MonthSoFar(start, kwh, cost, kg, _home_so_far(inp, start, inp.now), unknown, since)
+
+
 def _glance(inp: Inputs) -> Glance:
     today, _ = local_day(inp.now, inp.tz)
     yesterday, _ = local_day(today - timedelta(hours=12), inp.tz)
+    same_time = yesterday + (inp.now - today)
     kwh, cost, kg, since = _so_far(inp, today, inp.now)
-    y_kwh, y_cost, y_kg, _ = _so_far(inp, yesterday, yesterday + (inp.now - today))
-    return Glance(kwh, cost, kg, y_kwh, y_cost, y_kg, since)
+    y_kwh, y_cost, y_kg, _ = _so_far(inp, yesterday, same_time)
+    home, y_home = _home_so_far(inp, today, inp.now), _home_so_far(inp, yesterday, same_time)
+    return Glance(kwh, cost, kg, y_kwh, y_cost, y_kg, since, home, y_home, _month(inp))
 
 
 def _attributions(inp: Inputs) -> list[Attributed]:
@@ -261,6 +307,7 @@ def analyse(inp: Inputs) -> EnergySnapshot:
         else [Slot(s.start, s.end, None, "kgCO2") for s in house]
     )
     hourly = resample(house, hourly_edges)
+    home = _home(inp, edges) or []
     devices, suggestions = _devices(inp, edges, hourly_edges)
     currency = inp.prices[0].unit.split("/", 1)[0] if inp.prices else None
     return EnergySnapshot(
@@ -284,4 +331,5 @@ def analyse(inp: Inputs) -> EnergySnapshot:
         suggestions=tuple(suggestions),
         notes=tuple(notes),
         events_read=sum(len(r.ts) for r in inp.switches.values()) + sum(len(n) for n in inp.numeric.values()),
+        home_usage=tuple(home),
     )

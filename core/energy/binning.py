@@ -43,6 +43,12 @@ def local_day(day: datetime, tz: tzinfo) -> tuple[datetime, datetime]:
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
+def local_month_start(day: datetime, tz: tzinfo) -> datetime:
+    """The UTC instant the local calendar month containing `day` began."""
+    local = day.astimezone(tz).date()
+    return datetime(local.year, local.month, 1, tzinfo=tz).astimezone(UTC)
+
+
 def bin_intervals(
     intervals: Sequence[Interval], edges: Sequence[datetime], min_coverage: float = MIN_COVERAGE
 ) -> list[Slot]:

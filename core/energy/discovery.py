@@ -38,10 +38,20 @@ class Meters:
     devices: tuple[DeviceMeter, ...] = ()
     price_entity: str | None = None
     fixed_price: float | None = None
+    solar: tuple[str, ...] = ()  # production meters
+    battery_out: tuple[str, ...] = ()  # energy the battery gave to the home
+    battery_in: tuple[str, ...] = ()  # energy that charged the battery
 
     @property
     def found(self) -> bool:
         return bool(self.grid_import or self.mains_power or self.devices)
+
+    @property
+    def has_home_usage(self) -> bool:
+        """The home's own use differs from its grid import only when something besides the grid
+        supplies it: a solar or battery meter (an export meter alone, perhaps guessed from a name,
+        says nothing about what was produced)."""
+        return bool(self.grid_import and (self.solar or self.battery_out or self.battery_in))
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +62,13 @@ class Overrides:
     grid_export: str = ""
     mains_power: str = ""
     device_meters: tuple[str, ...] = ()
+    solar: str = ""
+    battery_out: str = ""
+    battery_in: str = ""
+
+    def any(self) -> bool:
+        return any((self.grid_import, self.grid_export, self.mains_power, self.device_meters,
+                    self.solar, self.battery_out, self.battery_in))  # fmt: skip
 
 
 def is_energy_total(info: SensorInfo) -> bool:
@@ -102,15 +119,16 @@ def from_prefs(prefs: EnergyPrefs, catalogue: Mapping[str, SensorInfo]) -> Meter
         prefs.devices,
         prefs.price_entity,
         prefs.fixed_price,
+        prefs.solar,
+        prefs.battery_out,
+        prefs.battery_in,
     )
 
 
 def choose(prefs: EnergyPrefs | None, catalogue: Mapping[str, SensorInfo], overrides: Overrides) -> Meters:
     """The meters to use; every override replaces what was discovered for its role."""
     found = from_prefs(prefs, catalogue) if prefs is not None else from_metadata(catalogue)
-    if not (
-        overrides.grid_import or overrides.grid_export or overrides.mains_power or overrides.device_meters
-    ):
+    if not overrides.any():
         return found
     devices: Sequence[DeviceMeter] = found.devices
     if overrides.device_meters:
@@ -123,4 +141,7 @@ def choose(prefs: EnergyPrefs | None, catalogue: Mapping[str, SensorInfo], overr
         tuple(devices),
         found.price_entity,
         found.fixed_price,
+        (overrides.solar,) if overrides.solar else found.solar,
+        (overrides.battery_out,) if overrides.battery_out else found.battery_out,
+        (overrides.battery_in,) if overrides.battery_in else found.battery_in,
     )

@@ -25,6 +25,7 @@ from core.config import EnergyConfig
 from core.energy import reader, statistics
 from core.energy.analysis import Inputs, analyse
 from core.energy.appliances import parse_all
+from core.energy.binning import local_month_start
 from core.energy.convert import price_slots
 from core.energy.discovery import Meters, Overrides, choose
 from core.energy.model import EnergySnapshot
@@ -227,13 +228,20 @@ class EnergyEngine:
     async def _inputs(self, now: datetime) -> Inputs:
         cfg = self._config
         catalogue = await self._queries.run_read(reader.sensor_catalogue)
-        overrides = Overrides(cfg.grid_import, cfg.grid_export, cfg.mains_power, tuple(cfg.device_meters))
+        overrides = Overrides(
+            cfg.grid_import, cfg.grid_export, cfg.mains_power, tuple(cfg.device_meters),
+            cfg.solar, cfg.battery_out, cfg.battery_in,
+        )  # fmt: skip
         meters = choose(self._facts.prefs, catalogue, overrides)
-        start = now - timedelta(days=cfg.history_days)
+        tz, tz_name = self._zone()
+        # At least this whole local month, for "this month so far" (a 30-day history misses the 1st
+        # on the 31st).
+        start = min(now - timedelta(days=cfg.history_days), local_month_start(now, tz))
         notes = _meter_notes(meters, self._facts)
         switchables = await self._queries.run_read(reader.switchable_entities) if meters.mains_power else []
-        numeric_ids = [*meters.grid_import, *(d.energy for d in meters.devices)]
+        numeric_ids = [*meters.grid_import, *(d.energy for d in meters.devices), *_flows(meters)]
         numeric_ids += [m for m in (meters.mains_power, meters.price_entity) if m]
+        numeric_ids = list(dict.fromkeys(numeric_ids))
         resets = [
             eid
             for eid in numeric_ids
@@ -256,7 +264,6 @@ class EnergyEngine:
         temperature = self.rates(SeriesKind.TEMPERATURE, start, now)
         if not carbon:
             notes.append("no grid carbon intensity yet: carbon is unknown")
-        tz, tz_name = self._zone()
         return Inputs(
             now, tz, tz_name, start, meters, catalogue, numeric, switches, seeds, switchables, names,
             prices, carbon, temperature, parse_all(list(cfg.appliances)), tuple(notes),
@@ -268,7 +275,7 @@ class EnergyEngine:
         """HA's hourly statistics for the meters whose stored readings begin after `start` (the app
         was installed later): one command for all of them; nothing when HA is not reachable."""
         client = self._ha()
-        ids = [*meters.grid_import, *(d.energy for d in meters.devices)]
+        ids = [*meters.grid_import, *(d.energy for d in meters.devices), *_flows(meters)]
         first = {
             eid: float(numeric[eid].ts[0]) if eid in numeric and len(numeric[eid]) else None for eid in ids
         }
@@ -321,6 +328,13 @@ def _timed(inputs: Inputs, clock: Callable[[], float]) -> tuple[EnergySnapshot, 
     before = clock()
     snapshot = analyse(inputs)
     return snapshot, clock() - before
+
+
+def _flows(meters: Meters) -> list[str]:
+    """The meters besides grid import that the home's own usage needs (only read when it is shown)."""
+    if not meters.has_home_usage:
+        return []
+    return [*meters.grid_export, *meters.solar, *meters.battery_out, *meters.battery_in]
 
 
 def _meter_notes(meters: Meters, facts: HAFacts) -> list[str]:

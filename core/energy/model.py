@@ -33,6 +33,22 @@ class Glance:
     yesterday_cost: float | None
     yesterday_carbon_kg: float | None
     since: datetime | None = None  # today's data begins later than midnight (the app started today)
+    home_kwh: float | None = None  # the home's own use (grid + solar - export + battery out - in)
+    yesterday_home_kwh: float | None = None
+    month: MonthSoFar | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MonthSoFar:
+    """This local calendar month up to now; totals of the known slots, None when none is known."""
+
+    start: datetime  # the month's first local midnight (UTC)
+    kwh: float | None
+    cost: float | None  # None also when a slot that used energy has no known price
+    carbon_kg: float | None
+    home_kwh: float | None = None  # with solar or battery meters only
+    unknown_hours: float = 0.0  # slots of the month without known grid consumption
+    since: datetime | None = None  # the data begins after the month's start
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +90,7 @@ class EnergySnapshot:
     meters: Meters
     resolution_min: int
     history_start: datetime
-    consumption: tuple[Slot, ...]  # whole home, kWh per slot on the price grid
+    consumption: tuple[Slot, ...]  # from the grid (import), kWh per slot on the price grid
     cost: tuple[Slot, ...]
     carbon: tuple[Slot, ...]  # kg CO2 per slot
     prices: tuple[Slot, ...]
@@ -89,3 +105,6 @@ class EnergySnapshot:
     suggestions: tuple[ShiftSuggestion, ...]
     notes: tuple[str, ...] = field(default=())  # honest reasons for anything missing
     events_read: int = 0
+    # The home's own use per slot on the same grid, when solar or battery meters are named (else
+    # empty: the home's use is its grid import). Cost and carbon stay on the grid import.
+    home_usage: tuple[Slot, ...] = ()

@@ -24,6 +24,7 @@ class ConsumptionRow:
     kwh: float | None
     cost: float | None
     carbon_kg: float | None
+    home_kwh: float | None = None  # the home's own use; None also when no solar/battery is metered
 
 
 def zone(snapshot: EnergySnapshot) -> tzinfo:
@@ -51,23 +52,36 @@ def slot_count(start: datetime, end: datetime, resolution: str) -> int:
 def consumption(
     snapshot: EnergySnapshot, start: datetime, end: datetime, resolution: str
 ) -> list[ConsumptionRow]:
-    """The whole home's kWh, cost and carbon per slot; anything outside the analysed history, or
-    finer than it, is unknown."""
+    """kWh from the grid, its cost and carbon, and the home's own use per slot; anything outside
+    the analysed history, or finer than it, is unknown."""
     cuts = edges(start, end, resolution, zone(snapshot))
     kwh = resample(snapshot.consumption, cuts)
     cost = resample(snapshot.cost, cuts)
     carbon = resample(snapshot.carbon, cuts)
+    home: list[float | None] = [None] * len(kwh)
+    if snapshot.home_usage:
+        home = [h.value for h in resample(snapshot.home_usage, cuts)]
     return [
-        ConsumptionRow(a, b, k.value, c.value, g.value)
-        for (a, b), k, c, g in zip(itertools.pairwise(cuts), kwh, cost, carbon, strict=True)
+        ConsumptionRow(a, b, k.value, c.value, g.value, h)
+        for (a, b), k, c, g, h in zip(itertools.pairwise(cuts), kwh, cost, carbon, home, strict=True)
     ]
 
 
-def totals(rows: list[ConsumptionRow]) -> tuple[float | None, float | None, float | None]:
-    def col(values: list[float | None]) -> float | None:
-        return total([Slot(r.start, r.end, v, "") for r, v in zip(rows, values, strict=True)])
+def _col(rows: list[ConsumptionRow], values: list[float | None]) -> float | None:
+    return total([Slot(r.start, r.end, v, "") for r, v in zip(rows, values, strict=True)])
 
-    return col([r.kwh for r in rows]), col([r.cost for r in rows]), col([r.carbon_kg for r in rows])
+
+def totals(rows: list[ConsumptionRow]) -> tuple[float | None, float | None, float | None]:
+    """Grid kWh, cost and carbon over the rows (known slots; None when none is known)."""
+    return (
+        _col(rows, [r.kwh for r in rows]),
+        _col(rows, [r.cost for r in rows]),
+        _col(rows, [r.carbon_kg for r in rows]),
+    )
+
+
+def home_total(rows: list[ConsumptionRow]) -> float | None:
+    return _col(rows, [r.home_kwh for r in rows])
 
 
 def cheapest_from_now(

@@ -123,6 +123,7 @@ class HAClient:
         self._errors = 0
         self._last_error_at: float | None = None
         self._rate_mark = (time.monotonic(), 0)
+        self._rate = 0.0  # events/s over the last whole second or more (see status)
 
     # -- Engine --------------------------------------------------------------------------------
 
@@ -163,9 +164,12 @@ class HAClient:
         info, stats = self._info, self.reader_stats()
         now = time.monotonic()
         mark_t, mark_events = self._rate_mark
-        rate = (stats.events - mark_events) / (now - mark_t) if now - mark_t > 0.2 else 0.0
         if now - mark_t >= 1.0:
+            # Over whole seconds only: the GUI, health and metrics all ask several times a second, and
+            # a window of a few ms would read as 0 events/s.
+            self._rate = (stats.events - mark_events) / (now - mark_t)
             self._rate_mark = (now, stats.events)
+        rate = self._rate
         return EngineStatus(
             name=self.name,
             state=engine_state(info, self._connections),

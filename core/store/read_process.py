@@ -14,6 +14,7 @@ import asyncio
 import logging
 import multiprocessing
 import sqlite3
+import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -27,13 +28,22 @@ T = TypeVar("T")
 ThreadFallback = Callable[[Callable[[sqlite3.Connection], T]], Awaitable[T]]
 
 _child_connections: dict[str, sqlite3.Connection] = {}
+MMAP_BYTES = 1 << 30
+"""The worker reads the database through a memory map: its heavy reads look rows up all over the file
+(one entity's rows lie between everyone else's), and a mapped page costs no copy into SQLite's cache
+(about a fifth less CPU for the energy engine's reads). Address space only; the pages are the OS's."""
 
 
 def _in_child(path: str, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
     conn = _child_connections.get(path)
     if conn is None:
         conn = _child_connections[path] = connect(Path(path), readonly=True)
+        conn.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
     return fn(conn, *args)
+
+
+def _cpu_seconds(_conn: sqlite3.Connection) -> float:
+    return time.process_time()
 
 
 class ReadProcess:
@@ -54,6 +64,14 @@ class ReadProcess:
                 self._give_up(err)
         result: T = await self._in_thread(lambda conn: fn(conn, *args))
         return result
+
+    async def worker_cpu_s(self) -> float | None:
+        """The worker process's CPU seconds so far (for benchmarks), None when there is no worker
+        (the work then runs in this process and counts in its own CPU time)."""
+        if self._ensure_pool() is None:
+            return None
+        cpu = await self.call(_cpu_seconds)
+        return cpu if self._pool is not None else None
 
     def _ensure_pool(self) -> ProcessPoolExecutor | None:
         if self._pool is None and self._unavailable is None:
