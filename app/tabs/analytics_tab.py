@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QGridLayout,
     QHBoxLayout,
-    QScrollArea,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -71,14 +70,9 @@ class AnalyticsTab(BaseTab):
         self.outlier_button.clicked.connect(self.find_outliers)
         self.reliability = RowsTableModel(data.RELIABILITY_COLUMNS)
         self.content = QWidget()
-        self.view = StateView(self._scroll(self.content))
+        self.view = StateView(ui.scroll(self.content))
         self._setup_ui()
         self.every(REFRESH_MS, self.refresh)
-
-    def _scroll(self, inner: QWidget) -> QScrollArea:
-        scroll = QScrollArea(widgetResizable=True)
-        scroll.setWidget(inner)
-        return scroll
 
     def _setup_ui(self) -> None:
         bar = QHBoxLayout()

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pyqtgraph as pg
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QScrollArea, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QTableView, QVBoxLayout, QWidget
 
 from app import fmt, theme
 from app.models.rows_model import RowsTableModel
@@ -61,26 +61,23 @@ class EnergyTab(BaseTab):
         self.consumers_note = ui.label(name="muted", wrap=True)
         self.suggestions = ui.label(wrap=True)
         self.content = QWidget()
-        self.view = StateView(self._scroll(self.content))
+        self.view = StateView(ui.scroll(self.content))
         self._setup_ui()
         self.every(REFRESH_MS, self.refresh)
-
-    def _scroll(self, inner: QWidget) -> QScrollArea:
-        scroll = QScrollArea(widgetResizable=True)
-        scroll.setWidget(inner)
-        return scroll
 
     def _setup_ui(self) -> None:
         bar = QHBoxLayout()
         bar.addWidget(self.status, 1)
         grid = QGridLayout(self.content)
         grid.setSpacing(12)
+        for column in range(3):  # equal thirds: the tiles row and the cards share one width
+            grid.setColumnStretch(column, 1)
         tiles = QHBoxLayout()
         tiles.setSpacing(12)
         for tile in self.tiles.values():
             tiles.addWidget(tile)
         grid.addLayout(tiles, 0, 0, 1, 3)
-        chart = Card("Today: from the grid per slot (home usage as a line), price and grid carbon")
+        chart = Card("Today per slot: from the grid (home usage as a line), price, carbon")
         for plot in (self.consumption_plot, self.price_plot, self.carbon_plot):
             chart.body.addWidget(plot)
         grid.addWidget(chart, 1, 0, 1, 2)

@@ -7,7 +7,12 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer
-from PySide6.QtWidgets import QLabel, QPushButton, QSplitter, QWidget
+from PySide6.QtWidgets import QLabel, QPushButton, QScrollArea, QSplitter, QWidget
+
+# A word-wrapped QLabel asks for a width that grows with its text (Qt keeps it roughly golden-ratio
+# shaped), so a long wrapped text widened whole tabs past the window. Wrapped labels take the width
+# their layout gives them, at least this much.
+WRAP_MIN_WIDTH = 160
 
 
 def label(
@@ -18,6 +23,8 @@ def label(
     if name:
         widget.setObjectName(name)
     widget.setWordWrap(wrap)
+    if wrap:
+        widget.setMinimumWidth(WRAP_MIN_WIDTH)
     if align is not None:
         widget.setAlignment(align)
     return widget
@@ -68,3 +75,10 @@ def stacked(top: QWidget, bottom: QWidget, sizes: tuple[int, int]) -> QSplitter:
     split.addWidget(bottom)
     split.setSizes(list(sizes))
     return split
+
+
+def scroll(inner: QWidget) -> QScrollArea:
+    """A scroll area that resizes `inner` to its width (scroll bars only where it cannot fit)."""
+    area = QScrollArea(widgetResizable=True)
+    area.setWidget(inner)
+    return area

@@ -58,10 +58,15 @@ class ReadProcess:
         arguments and result picklable (plain data and frozen dataclasses)."""
         pool = self._ensure_pool()
         if pool is not None:
-            try:
-                return await asyncio.get_running_loop().run_in_executor(pool, _in_child, self._path, fn, args)
-            except (BrokenProcessPool, OSError) as err:
+            try:  # the worker is spawned on the first submit: that is where starting it fails
+                future = asyncio.get_running_loop().run_in_executor(pool, _in_child, self._path, fn, args)
+            except (BrokenProcessPool, OSError, RuntimeError) as err:
                 self._give_up(err)
+            else:
+                try:
+                    return await future
+                except BrokenProcessPool as err:  # the worker died (killed, out of memory)
+                    self._give_up(err)
         result: T = await self._in_thread(lambda conn: fn(conn, *args))
         return result
 
