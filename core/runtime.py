@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from core.api.engine_spec import SPEC as API
 from core.bus import Bus, Topic
-from core.catalogue import default_specs, dependants, start_order
 from core.config import AppConfig
 from core.deps import Deps, RestartInProgress
 from core.engine import Engine, EngineRole, EngineSpec, EngineState, EngineStatus
+from core.engines import default_specs, dependants, start_order
 from core.gc_watch import freeze_long_lived
 from core.ha.simulator.spec import SPEC as SIMULATOR
 from core.ha.spec import SPEC as HA_CLIENT

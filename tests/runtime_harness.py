@@ -12,9 +12,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from core.catalogue import default_specs
 from core.config import ApiConfig, AppConfig, SimulatorConfig, StorageConfig
 from core.engine import EngineSpec
+from core.engines import default_specs
 from core.runtime import Runtime
 
 

@@ -13,9 +13,9 @@ import aiohttp
 
 from app.tabs.dependencies_tab import build_flow
 from core.api import SPEC as API
-from core.catalogue import default_specs
 from core.deps import Deps
 from core.engine import EngineRole, EngineSpec, EngineState, EngineStatus
+from core.engines import default_specs
 from core.health import Health
 from core.pipeline import SPEC as PIPELINE
 from core.runtime import Runtime

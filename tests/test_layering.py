@@ -32,7 +32,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     # 6: the REST API, which may read every engine
     frozenset({"api"}),
     # 7: wiring and entry points: the only units that may import core.runtime or core.api freely
-    frozenset({"catalogue", "runtime", "headless", "selftest"}),
+    frozenset({"engines", "runtime", "headless", "selftest"}),
 )
 LAYER_OF = {unit: i for i, layer in enumerate(LAYERS) for unit in layer}
 
