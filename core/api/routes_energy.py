@@ -26,7 +26,7 @@ TAG = "energy"
 N_NUM, N_STR, N_TIME, N_INT = nullable(NUM), nullable(STR), nullable(TIME), nullable(INT)
 
 
-async def _snapshot(ctx: RequestContext) -> EnergySnapshot:
+async def snapshot_of(ctx: RequestContext) -> EnergySnapshot:
     engine = ctx.control.engine(ENERGY)
     if engine is None:
         raise web.HTTPServiceUnavailable(
@@ -50,7 +50,7 @@ def _meters(s: EnergySnapshot) -> JsonDict:
 
 
 async def get_consumption(ctx: RequestContext) -> JsonDict:
-    s = await _snapshot(ctx)
+    s = await snapshot_of(ctx)
     p = ctx.params
     now = datetime.now(UTC)
     end = now if p["end"] is None else datetime.fromtimestamp(p["end"], UTC)
@@ -102,7 +102,7 @@ def _fit(fit: Any) -> JsonDict | None:
 
 
 async def get_correlation(ctx: RequestContext) -> JsonDict:
-    s = await _snapshot(ctx)
+    s = await snapshot_of(ctx)
     w, tod = s.weather, s.time_of_day
     switches = [
         {
@@ -148,7 +148,7 @@ def _window(w: Window | None) -> JsonDict | None:
 
 
 async def get_recommendations(ctx: RequestContext) -> JsonDict:
-    s = await _snapshot(ctx)
+    s = await snapshot_of(ctx)
     appliances = [
         {
             "name": a.appliance.name,
@@ -190,7 +190,7 @@ async def get_recommendations(ctx: RequestContext) -> JsonDict:
 
 
 async def get_cheapest_window(ctx: RequestContext) -> JsonDict:
-    s = await _snapshot(ctx)
+    s = await snapshot_of(ctx)
     hours: float = ctx.params["hours"]
     within = ctx.params["within_hours"]
     window = views.cheapest_from_now(
