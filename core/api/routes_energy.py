@@ -131,6 +131,7 @@ async def get_correlation(ctx: RequestContext) -> JsonDict:
             "r2": tod.r2,
             "hours": tod.n,
         },
+        "correlated_with": s.correlated,
         "notes": list(s.notes),
     }
 
@@ -303,6 +304,8 @@ def routes() -> list[Route]:
               obj({"computed_at": TIME, "switches": arr(SWITCH),
                    "weather": nullable(obj({"heating": FIT, "cooling": FIT, "days": INT})),
                    "time_of_day": nullable(obj({"mean_kwh": arr(N_NUM), "r2": N_NUM, "hours": INT})),
+                   "correlated_with": {"type": "string", "enum": ["home usage", "grid import"],
+                                       "description": "the consumption the weather and time-of-day fits use"},
                    "notes": arr(STR)})),
         Route("GET", "/api/v1/energy/recommendations", get_recommendations, Access.DATA,
               "Cheapest and greenest windows per appliance, shifting suggestions from the home's habits", TAG,

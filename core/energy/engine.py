@@ -285,7 +285,7 @@ class EnergyEngine:
             window = await heavy.call(
                 reader.read_window, plan.numeric, plan.switches, a, plan.resets, self._rows.last_id
             )
-            self._rows.add(window, start_s)
+            await asyncio.to_thread(self._rows.add, window, start_s)  # copies arrays: not on the loop
         self._rows_read = window.rows
         return self._rows.until(now.timestamp() + 1e-6)
 

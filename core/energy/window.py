@@ -62,10 +62,10 @@ class WindowCache:
         self._window = Window(numeric, switches, max(new.last_id, old.last_id))
 
     def until(self, end_s: float) -> Window:
-        """The rows before `end_s` (a row stamped in the future waits for its time)."""
+        """The rows before `end_s` (a row stamped in the future waits for its time); views, no copy."""
         w = self._window
-        numeric = {eid: _cut_numeric(r, r.ts < end_s) for eid, r in w.numeric.items()}
-        switches = {eid: _cut_switch(r, r.ts < end_s) for eid, r in w.switches.items()}
+        numeric = {eid: _cut_numeric(r, _before(r.ts, end_s)) for eid, r in w.numeric.items()}
+        switches = {eid: _cut_switch(r, _before(r.ts, end_s)) for eid, r in w.switches.items()}
         return Window(numeric, switches, w.last_id)
 
 
@@ -98,12 +98,13 @@ def _merge_switch(old: SwitchRows, new: SwitchRows | None) -> SwitchRows:
     )
 
 
-def _keep_from(ts: np.ndarray, start_s: float) -> np.ndarray:
+def _keep_from(ts: np.ndarray, start_s: float) -> slice:
     """Rows from the one in force at `start_s` (the last before it) on."""
-    first = max(int(np.searchsorted(ts, start_s, side="left")) - 1, 0)
-    keep = np.zeros(len(ts), dtype=bool)
-    keep[first:] = True
-    return keep
+    return slice(max(int(np.searchsorted(ts, start_s, side="left")) - 1, 0), None)
+
+
+def _before(ts: np.ndarray, end_s: float) -> slice:
+    return slice(0, int(np.searchsorted(ts, end_s, side="left")))
 
 
 def _trim_numeric(rows: Numeric, start_s: float) -> Numeric:
@@ -114,10 +115,10 @@ def _trim_switch(rows: SwitchRows, start_s: float) -> SwitchRows:
     return _cut_switch(rows, _keep_from(rows.ts, start_s))
 
 
-def _cut_numeric(rows: Numeric, keep: np.ndarray) -> Numeric:
+def _cut_numeric(rows: Numeric, keep: slice) -> Numeric:
     resets = rows.last_reset[keep] if rows.last_reset is not None else None
     return Numeric(rows.ts[keep], rows.value[keep], resets)
 
 
-def _cut_switch(rows: SwitchRows, keep: np.ndarray) -> SwitchRows:
+def _cut_switch(rows: SwitchRows, keep: slice) -> SwitchRows:
     return SwitchRows(rows.ts[keep], rows.on[keep], rows.was_on[keep])
