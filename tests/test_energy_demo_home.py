@@ -14,6 +14,7 @@ from core.ha.simulator import SimulatorConfig
 from core.ha.simulator.activity import Activity
 from core.ha.simulator.energy_home import (
     EXPORT_ID,
+    GRID_POWER_ID,
     POWER_ID,
     SOLAR_ENERGY_ID,
     SOLAR_POWER_ID,
@@ -35,7 +36,7 @@ async def test_get_prefs_answers_the_dashboard_or_not_found() -> None:
             grid["type"] == "grid" and grid["stat_energy_from"] == "sensor.house_energy_meter_energy_import"
         )
         assert grid["stat_energy_to"] == EXPORT_ID
-        assert grid["stat_rate"] == POWER_ID
+        assert grid["stat_rate"] == grid["power_config"]["stat_rate"] == GRID_POWER_ID
         assert solar == {
             "type": "solar",
             "stat_energy_from": SOLAR_ENERGY_ID,

@@ -129,6 +129,28 @@ def test_metadata_tells_house_meter_devices_and_export_apart() -> None:
     assert [d.energy for d in meters.devices] == ["sensor.washer_energy"]  # not solar, not a measurement
 
 
+def test_with_solar_the_grids_power_gives_way_to_the_homes_own_power_sensor() -> None:
+    # The grid's power is the home's use net of the roof: a consumption sensor shows switch steps
+    # without the sun's drift. Without production on site, or without such a sensor, the grid's is used.
+    catalogue = {
+        **CATALOGUE,
+        "sensor.grid_power": info("sensor.grid_power", "W", "power", "measurement", "Grid power"),
+        "sensor.pv_power": info("sensor.pv_power", "W", "power", "measurement", "Solar power"),
+    }
+    grid = {"type": "grid", "stat_energy_from": "sensor.p1_energy_import", "stat_rate": "sensor.grid_power"}
+    solar = {"type": "solar", "stat_energy_from": "sensor.pv_yield", "config_entry_solar_forecast": None}
+    with_solar = choose(parse_prefs({"energy_sources": [grid, solar]}), catalogue, Overrides())
+    assert with_solar.solar == ("sensor.pv_yield",) and with_solar.mains_power == "sensor.p1_power"
+    grid_only = choose(parse_prefs({"energy_sources": [grid]}), catalogue, Overrides())
+    assert grid_only.mains_power == "sensor.grid_power"
+    no_house_sensor = {k: v for k, v in catalogue.items() if k != "sensor.p1_power"}
+    assert choose(
+        parse_prefs({"energy_sources": [grid, solar]}), no_house_sensor, Overrides()
+    ).mains_power == ("sensor.grid_power")
+    # From metadata alone, a sensor of the home's use beats one named after the grid.
+    assert choose(None, catalogue, Overrides()).mains_power == "sensor.p1_power"
+
+
 def test_overrides_replace_what_was_found() -> None:
     meters = choose(
         parse_prefs(LEGACY), CATALOGUE, Overrides(mains_power="sensor.my_power", device_meters=("sensor.a",))

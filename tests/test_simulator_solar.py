@@ -18,6 +18,7 @@ from core.ha.simulator.behaviours import Tick
 from core.ha.simulator.demo_home import DemoHome
 from core.ha.simulator.energy_home import (
     EXPORT_ID,
+    GRID_POWER_ID,
     IMPORT_ID,
     POWER_ID,
     ROOF,
@@ -101,11 +102,16 @@ def test_on_a_virtual_summer_day_import_plus_solar_minus_export_is_the_homes_use
     # The home's use as the mains sensor (consumer side) reported it, integrated over the day.
     powers: list[tuple[int, float]] = []
     solar_watts: list[tuple[int, float]] = []
+    grid_watts: list[tuple[int, float]] = []
     for order, frame in enumerate(frames):  # one event per simulated second: the order is the time
         data = orjson.loads(frame)["event"]["data"]
         state = (data["new_state"] or {}).get("state")
-        if data["entity_id"] in (POWER_ID, SOLAR_POWER_ID) and state not in (None, "unavailable"):
+        if state in (None, "unavailable"):
+            continue
+        if data["entity_id"] in (POWER_ID, SOLAR_POWER_ID):
             (powers if data["entity_id"] == POWER_ID else solar_watts).append((order, float(state)))
+        elif data["entity_id"] == GRID_POWER_ID:
+            grid_watts.append((order, float(state)))
     used = sum(a[1] * (b[0] - a[0]) for a, b in itertools.pairwise(powers)) / 3.6e6
     used *= activity.tick.index / (powers[-1][0] - powers[0][0])  # the day's length, not the sampled span
     assert grid_in + solar - grid_out == pytest.approx(used, rel=0.03)
@@ -116,6 +122,9 @@ def test_on_a_virtual_summer_day_import_plus_solar_minus_export_is_the_homes_use
     assert max(w for _, w in solar_watts) > 1500.0
     peak_hour = max(solar_watts, key=lambda item: item[1])[0] / 3600
     assert 10.0 <= peak_hour <= 16.5
+    # The grid connection's power (HA's grid stat_rate) is negative while the roof exports.
+    assert all(w > 0 for order, w in grid_watts if order // 3600 in (0, 1, 2, 23))
+    assert any(w < 0 for order, w in grid_watts if 11 <= order // 3600 <= 15)
 
 
 def test_the_identity_holds_exactly_in_the_meters_own_readings() -> None:

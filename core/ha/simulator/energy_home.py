@@ -26,6 +26,7 @@ from core.ha.simulator.demo_home import DemoHome
 from core.ha.simulator.solar import Array, clear_sky_watts
 
 POWER_ID = "sensor.house_energy_meter_power"
+GRID_POWER_ID = "sensor.house_energy_meter_grid_power"
 IMPORT_ID = "sensor.house_energy_meter_energy_import"
 EXPORT_ID = "sensor.house_energy_meter_energy_export"
 SOLAR_POWER_ID = "sensor.solar_inverter_ac_power"
@@ -109,6 +110,30 @@ class SolarPower(Behaviour):
         return self._reading(fmt(self.watts(tick.now_us()), 0))
 
 
+class GridPower(Behaviour):
+    """The power at the grid connection, as HA's grid `stat_rate` means it: positive while importing,
+    negative while the roof exports (the home's use minus the solar production)."""
+
+    def __init__(self, general: AttrDict, *, weight: float = 2.0) -> None:
+        super().__init__({"state_class": "measurement"}, general)
+        self.weight = weight
+        self.home_watts: Callable[[], float] = lambda: 0.0
+        self.solar_watts: Callable[[int], float] = _dark
+
+    def watts(self, us: int) -> float:
+        return self.home_watts() - self.solar_watts(us)
+
+    def _initial(self) -> Reading:
+        return self._reading(fmt(self.watts(clock.now_us()), 0))
+
+    def _next(self, rng: random.Random, tick: Tick) -> Reading:
+        return self._reading(fmt(self.watts(tick.now_us()), 0))
+
+
+def _dark(us: int) -> float:
+    return 0.0
+
+
 Flow = Literal["import", "export", "solar", "home"]
 
 
@@ -175,16 +200,15 @@ def wire(home: DemoHome) -> EnergyFlows | None:
     sun = home.entities.get(SOLAR_POWER_ID)
     solar = sun.behaviour if sun is not None and isinstance(sun.behaviour, SolarPower) else None
     flows = EnergyFlows(meter.watts, solar.watts if solar is not None else _dark)
+    grid = home.entities.get(GRID_POWER_ID)
+    if grid is not None and isinstance(grid.behaviour, GridPower):
+        grid.behaviour.home_watts, grid.behaviour.solar_watts = flows.home_watts, flows.solar_watts
     for eid in (IMPORT_ID, EXPORT_ID, SOLAR_ENERGY_ID):
         entity = home.entities.get(eid)
         if entity is not None and isinstance(entity.behaviour, IntegratingMeter):
             entity.behaviour.flows = flows
     home.energy_prefs = unified_prefs(solar=SOLAR_ENERGY_ID in home.entities)
     return flows
-
-
-def _dark(us: int) -> float:
-    return 0.0
 
 
 def device_consumption() -> list[dict[str, Any]]:
@@ -217,8 +241,8 @@ def unified_prefs(*, solar: bool = True) -> dict[str, Any]:
         "stat_compensation": None,
         "entity_energy_price_export": None,
         "number_energy_price_export": 0.08,
-        "stat_rate": POWER_ID,
-        "power_config": {"stat_rate": POWER_ID},
+        "stat_rate": GRID_POWER_ID,
+        "power_config": {"stat_rate": GRID_POWER_ID},
         "cost_adjustment_day": 0.0,
     }
     return {

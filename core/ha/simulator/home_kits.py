@@ -6,7 +6,7 @@ from functools import partial
 
 from core.ha.simulator.behaviours import Battery, Counter, Motion, NumericSensor, Toggle
 from core.ha.simulator.behaviours_devices import Climate, Cover, Light, MediaPlayer
-from core.ha.simulator.energy_home import Flow, HouseMeterPower, IntegratingMeter, SolarPower
+from core.ha.simulator.energy_home import Flow, GridPower, HouseMeterPower, IntegratingMeter, SolarPower
 from core.ha.simulator.home_builder import HomeBuilder
 from core.ha.simulator.registries import DeviceEntry
 
@@ -300,7 +300,8 @@ def _numeric_sensors(
 
 
 def energy_meter(b: HomeBuilder, area_id: str) -> None:
-    """The house meter: chatty power, voltage, current and two energy totals."""
+    """The house meter: the home's power (chatty), voltage, current, the grid's import and export totals
+    and the grid's power."""
     dev = b.device(
         "House energy meter",
         area_id,
@@ -333,6 +334,8 @@ def energy_meter(b: HomeBuilder, area_id: str) -> None:
             unit="kWh",
             device_class="energy",
         )
+    # What the grid connection sees (negative while exporting); "Power" above is the home's use.
+    b.entity("sensor", dev, "Grid power", GridPower, platform="esphome", unit="W", device_class="power")
 
 
 def solar_inverter(b: HomeBuilder, area_id: str) -> None:
