@@ -117,7 +117,7 @@ class GridPower(Behaviour):
     def __init__(self, general: AttrDict, *, weight: float = 2.0) -> None:
         super().__init__({"state_class": "measurement"}, general)
         self.weight = weight
-        self.home_watts: Callable[[], float] = lambda: 0.0
+        self.home_watts: Callable[[], float] = lambda: 0.0  # wire() connects the house meter
         self.solar_watts: Callable[[int], float] = _dark
 
     def watts(self, us: int) -> float:
@@ -139,7 +139,7 @@ Flow = Literal["import", "export", "solar", "home"]
 
 @dataclass(slots=True)
 class EnergyFlows:
-    """The home's energy ledger (kWh since the simulator started). Every advance integrates the home's
+    """The home's energy ledger (kWh since its first advance). Every advance integrates the home's
     use and the solar production over the time since the last one, and splits their difference into
     grid import or export, so import + solar - export == home holds for the totals at all times.
     Time is counted in events at the current rate, like every simulator duration."""
@@ -164,9 +164,13 @@ class EnergyFlows:
         self._last_index = tick.index
 
     def total(self, flow: Flow) -> float:
-        return {"import": self.grid_import, "export": self.grid_export, "solar": self.solar}.get(
-            flow, self.home
-        )
+        totals = {
+            "import": self.grid_import,
+            "export": self.grid_export,
+            "solar": self.solar,
+            "home": self.home,
+        }
+        return totals[flow]
 
 
 class IntegratingMeter(Counter):
