@@ -110,3 +110,22 @@ def test_the_dashboard_and_the_overrides_name_solar_and_battery_meters() -> None
     mine = choose(prefs, {}, Overrides(solar="sensor.roof_pv"))
     assert mine.source is MeterSource.CONFIG and mine.solar == ("sensor.roof_pv",)
     assert mine.battery_in == ("sensor.batt_in",)  # the roles not overridden stay as discovered
+
+
+def test_the_time_of_day_profile_follows_the_home_not_the_grid_when_solar_is_known() -> None:
+    # Two days: the home uses 1 kWh every hour; solar covers all of it 10:00-14:00, so the grid
+    # import drops to 0 then. The profile must show the home's flat use, not a midday dip.
+    hours = 48
+    pv = [0.0 if (i % 24) in range(10, 14) else 1.0 for i in range(hours)]  # grid share per hour
+    imports = np.concatenate(([0.0], np.cumsum(pv))).tolist()
+    solar = np.concatenate(([0.0], np.cumsum([1.0 - p for p in pv]))).tolist()
+    meters = Meters(MeterSource.DASHBOARD, ("sensor.import",), solar=("sensor.pv",))
+    snap = analyse(inputs(meters, {"sensor.import": imports, "sensor.pv": solar}, hours=hours))
+    assert snap.correlated == "home usage"
+    assert snap.time_of_day is not None
+    assert snap.time_of_day.mean_kwh[12] == pytest.approx(1.0)
+    grid_only = analyse(
+        inputs(Meters(MeterSource.DASHBOARD, ("sensor.import",)), {"sensor.import": imports}, hours)
+    )
+    assert grid_only.correlated == "grid import"
+    assert grid_only.time_of_day is not None and grid_only.time_of_day.mean_kwh[12] == pytest.approx(0.0)

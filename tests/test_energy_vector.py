@@ -12,6 +12,7 @@ import pytest
 from core.energy import vector
 from core.energy.binning import bin_intervals, grid
 from core.energy.meter import Reading, energy_intervals, power_intervals
+from core.energy.regression import SwitchSeries, states_at
 
 T0 = datetime(2025, 3, 29, 22, 0, tzinfo=UTC)
 
@@ -75,3 +76,18 @@ def test_power_arrays_match_the_reference(seed: int) -> None:
     assert values(vector.bin_intervals(fast, edges)) == values(
         bin_intervals(power_intervals(readings, until), edges)
     )
+
+
+def test_a_switch_state_at_each_reading_is_the_row_in_force_then() -> None:
+    """states_at's run-length shortcut (sorted readings) against one search per reading."""
+    rng = np.random.default_rng(1)
+    for _ in range(300):
+        ts = np.sort(rng.choice(np.arange(0, 100, 0.5), size=int(rng.integers(0, 20)), replace=False))
+        on = rng.choice([0.0, 1.0, np.nan], size=len(ts))
+        series = SwitchSeries(ts, on, float(rng.choice([0.0, 1.0, np.nan])), 0)
+        times = np.sort(rng.choice(np.arange(-5, 110, 0.5), size=int(rng.integers(0, 50))))
+        expected = np.concatenate(([series.initial], on))[np.searchsorted(ts, times, side="right")]
+        assert np.array_equal(states_at(series, times), expected, equal_nan=True)
+        shuffled = rng.permutation(times)  # unsorted readings take the per-reading search
+        expected = np.concatenate(([series.initial], on))[np.searchsorted(ts, shuffled, side="right")]
+        assert np.array_equal(states_at(series, shuffled), expected, equal_nan=True)

@@ -26,7 +26,7 @@ TAG = "energy"
 N_NUM, N_STR, N_TIME, N_INT = nullable(NUM), nullable(STR), nullable(TIME), nullable(INT)
 
 
-async def _snapshot(ctx: RequestContext) -> EnergySnapshot:
+async def snapshot_of(ctx: RequestContext) -> EnergySnapshot:
     engine = ctx.control.engine(ENERGY)
     if engine is None:
         raise web.HTTPServiceUnavailable(
@@ -50,7 +50,7 @@ def _meters(s: EnergySnapshot) -> JsonDict:
 
 
 async def get_consumption(ctx: RequestContext) -> JsonDict:
-    s = await _snapshot(ctx)
+    s = await snapshot_of(ctx)
     p = ctx.params
     now = datetime.now(UTC)
     end = now if p["end"] is None else datetime.fromtimestamp(p["end"], UTC)
@@ -102,7 +102,7 @@ def _fit(fit: Any) -> JsonDict | None:
 
 
 async def get_correlation(ctx: RequestContext) -> JsonDict:
-    s = await _snapshot(ctx)
+    s = await snapshot_of(ctx)
     w, tod = s.weather, s.time_of_day
     switches = [
         {
@@ -131,6 +131,7 @@ async def get_correlation(ctx: RequestContext) -> JsonDict:
             "r2": tod.r2,
             "hours": tod.n,
         },
+        "correlated_with": s.correlated,
         "notes": list(s.notes),
     }
 
@@ -148,7 +149,7 @@ def _window(w: Window | None) -> JsonDict | None:
 
 
 async def get_recommendations(ctx: RequestContext) -> JsonDict:
-    s = await _snapshot(ctx)
+    s = await snapshot_of(ctx)
     appliances = [
         {
             "name": a.appliance.name,
@@ -190,7 +191,7 @@ async def get_recommendations(ctx: RequestContext) -> JsonDict:
 
 
 async def get_cheapest_window(ctx: RequestContext) -> JsonDict:
-    s = await _snapshot(ctx)
+    s = await snapshot_of(ctx)
     hours: float = ctx.params["hours"]
     within = ctx.params["within_hours"]
     window = views.cheapest_from_now(
@@ -303,6 +304,8 @@ def routes() -> list[Route]:
               obj({"computed_at": TIME, "switches": arr(SWITCH),
                    "weather": nullable(obj({"heating": FIT, "cooling": FIT, "days": INT})),
                    "time_of_day": nullable(obj({"mean_kwh": arr(N_NUM), "r2": N_NUM, "hours": INT})),
+                   "correlated_with": {"type": "string", "enum": ["home usage", "grid import"],
+                                       "description": "the consumption the weather and time-of-day fits use"},
                    "notes": arr(STR)})),
         Route("GET", "/api/v1/energy/recommendations", get_recommendations, Access.DATA,
               "Cheapest and greenest windows per appliance, shifting suggestions from the home's habits", TAG,

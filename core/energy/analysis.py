@@ -27,7 +27,7 @@ from core.energy.model import (
 )
 from core.energy.reader import SensorInfo, SwitchRows
 from core.energy.regression import SwitchSeries, regress_arrays
-from core.energy.shifting import ShiftSuggestion, suggest
+from core.energy.shifting import ShiftSuggestion, hourly_prices, suggest
 from core.energy.units import watt_factor
 from core.energy.vector import Numeric
 from core.energy.windows import cheapest_contiguous, cheapest_slots, known_mean, mean_rate
@@ -196,7 +196,7 @@ def _attributions(inp: Inputs) -> list[Attributed]:
     if mains is None:
         return []
     watts = convert.mains_watts(mains, factor)
-    steps = StepFunction(mains.ts.tolist(), [None if not np.isfinite(w) else float(w) for w in watts])
+    steps = StepFunction.from_arrays(mains.ts, watts)
     series: dict[str, SwitchSeries] = {}
     names = [eid for eid in inp.switchables if eid in inp.switches]
     ts_parts, code_parts, on_parts = [], [], []
@@ -231,6 +231,7 @@ def _devices(
     today, _ = local_day(inp.now, inp.tz)
     usage: list[DeviceUsage] = []
     suggestions: list[ShiftSuggestion] = []
+    table = hourly_prices(inp.prices)
     for device in inp.meters.devices:
         slots = _meter_slots(inp, (device.energy,), edges)
         if slots is None:
@@ -248,7 +249,7 @@ def _devices(
             )
         )
         if inp.prices:
-            hint = suggest(name, resample(slots, hourly_edges), inp.prices, inp.tz)
+            hint = suggest(name, resample(slots, hourly_edges), inp.prices, inp.tz, table)
             if hint is not None:
                 suggestions.append(hint)
     usage.sort(key=lambda d: -(d.kwh_period or 0.0))
@@ -306,8 +307,8 @@ def analyse(inp: Inputs) -> EnergySnapshot:
         if inp.carbon
         else [Slot(s.start, s.end, None, "kgCO2") for s in house]
     )
-    hourly = resample(house, hourly_edges)
     home = _home(inp, edges) or []
+    hourly = resample(home or house, hourly_edges)
     devices, suggestions = _devices(inp, edges, hourly_edges)
     currency = inp.prices[0].unit.split("/", 1)[0] if inp.prices else None
     return EnergySnapshot(
@@ -332,4 +333,5 @@ def analyse(inp: Inputs) -> EnergySnapshot:
         notes=tuple(notes),
         events_read=sum(len(r.ts) for r in inp.switches.values()) + sum(len(n) for n in inp.numeric.values()),
         home_usage=tuple(home),
+        correlated="home usage" if home else "grid import",
     )

@@ -54,11 +54,16 @@ class Attribution:
 
 
 class StepFunction:
-    """A sampled power reading held until the next sample; None values are gaps."""
+    """A sampled power reading held until the next sample; None or NaN values are gaps."""
 
     def __init__(self, ts: Sequence[float], watts: Sequence[float | None]) -> None:
         self.ts = list(ts)
         self.watts = list(watts)
+
+    @classmethod
+    def from_arrays(cls, ts: np.ndarray, watts: np.ndarray) -> StepFunction:
+        """From numpy arrays (NaN = gap) without a Python loop over months of readings."""
+        return cls(ts.tolist(), watts.tolist())
 
     def median(self, a: float, b: float) -> float | None:
         """Time-weighted median over [a, b) (what sampling every second and taking the median gives);
@@ -71,7 +76,7 @@ class StepFunction:
         while t < b:
             value = self.watts[i]
             nxt = self.ts[i + 1] if i + 1 < len(self.ts) else math.inf
-            if value is None:
+            if value is None or value != value:  # a gap (value != value: NaN)
                 return None
             end = min(nxt, b)
             pieces.append((value, end - t))

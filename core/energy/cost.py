@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from core.energy.cooperate import breathe
+import numpy as np
+
 from core.slots import Slot
 
 GRAMS_PER_KG = 1000.0
@@ -54,20 +55,31 @@ def _rate_for(
 
 def apply_rates(consumption: Sequence[Slot], rates: Sequence[Slot]) -> Priced:
     """kWh × rate for each consumption slot (both sorted by start)."""
-    bounds = [(r.start.timestamp(), r.end.timestamp()) for r in rates]
-    unit = product_unit(rates[0].unit) if rates else ""
-    out: list[Slot] = []
-    exact = True
-    first = 0
-    for c in consumption:
-        breathe()
-        start, end = c.start.timestamp(), c.end.timestamp()
-        while first < len(bounds) and bounds[first][1] <= start:
-            first += 1
-        rate, first, spans = _rate_for(start, end, rates, bounds, first)
-        exact = exact and spans <= 1
-        value = None if rate is None or c.value is None else c.value * rate
-        out.append(Slot(c.start, c.end, value, unit))
+    if not rates:
+        return Priced([Slot(c.start, c.end, None, "") for c in consumption], True)
+    unit = product_unit(rates[0].unit)
+    rate_start = np.array([r.start.timestamp() for r in rates])
+    rate_end = np.array([r.end.timestamp() for r in rates])
+    start = np.array([c.start.timestamp() for c in consumption])
+    end = np.array([c.end.timestamp() for c in consumption])
+    # The rate slots a consumption slot overlaps are [first, stop): ends after its start, starts
+    # before its end. The usual case, one whole rate slot around it, takes its rate as it is.
+    first = np.searchsorted(rate_end, start, side="right")
+    stop = np.searchsorted(rate_start, end, side="left")
+    around = np.minimum(first, len(rates) - 1)
+    single = (stop - first == 1) & (rate_start[around] <= start) & (rate_end[around] >= end)
+    values: list[float | None] = [None] * len(consumption)
+    exact = bool(np.all(stop - first <= 1))
+    bounds = list(zip(rate_start.tolist(), rate_end.tolist(), strict=True))
+    for k, c in enumerate(consumption):
+        if c.value is None:
+            continue
+        if single[k]:
+            rate = rates[int(first[k])].value
+        else:  # spans several rate slots, or part of it has none: time-weighted, None if a gap
+            rate = _rate_for(float(start[k]), float(end[k]), rates, bounds, int(first[k]))[0]
+        values[k] = None if rate is None else c.value * rate
+    out = [Slot(c.start, c.end, v, unit) for c, v in zip(consumption, values, strict=True)]
     return Priced(out, exact)
 
 

@@ -31,6 +31,7 @@ from core.energy.discovery import Meters, Overrides, choose
 from core.energy.model import EnergySnapshot
 from core.energy.prefs import EnergyPrefs, parse_prefs
 from core.energy.vector import Intervals, Numeric
+from core.energy.window import ReadPlan, WindowCache
 from core.engine import EngineState, EngineStatus
 from core.ha.connection import CommandError, HAError
 from core.slots import SeriesKind, Slot, SlotSource
@@ -86,6 +87,8 @@ class EnergyEngine:
         self._errors = 0
         self._refreshes = 0
         self._last_cpu_s = 0.0
+        self._rows = WindowCache()
+        self._rows_read = 0
 
     # -- Engine ------------------------------------------------------------------------------
 
@@ -102,7 +105,11 @@ class EnergyEngine:
 
     def status(self) -> EngineStatus:
         snap = self._snapshot
-        counters = {"refreshes": self._refreshes, "events_read": snap.events_read if snap else 0}
+        counters = {
+            "refreshes": self._refreshes,
+            "events_analysed": snap.events_read if snap else 0,
+            "events_read_last": self._rows_read,  # from the store at the last refresh (new rows only)
+        }
         rates = {"refresh_cpu_s": round(self._last_cpu_s, 3)}
         common: dict[str, Any] = {
             "started_at": self._started_at,
@@ -247,12 +254,8 @@ class EnergyEngine:
             for eid in numeric_ids
             if (info := catalogue.get(eid)) is not None and info.state_class == "total"
         ]
-        a, b = int(start.timestamp() * 1e6), int(now.timestamp() * 1e6) + 1
-        # The two big reads (about a million rows over 30 days) run in the store's worker process:
-        # turning rows into arrays is Python work that would otherwise hold the loop's interpreter lock.
-        heavy = self._store.read_process
-        numeric = await heavy.call(reader.read_numeric, numeric_ids, a, b, resets)
-        switches = await heavy.call(reader.read_switches, switchables, a, b)
+        window = await self._read(ReadPlan(tuple(numeric_ids), tuple(switchables), tuple(resets)), start, now)
+        numeric, switches = window.numeric, window.switches
         wanted = [*numeric_ids, *switchables]
         names = await self._queries.run_read(lambda c: reader.friendly_names(c, wanted))
         seeds = await self._seed(meters, numeric, start)
@@ -268,6 +271,23 @@ class EnergyEngine:
             now, tz, tz_name, start, meters, catalogue, numeric, switches, seeds, switchables, names,
             prices, carbon, temperature, parse_all(list(cfg.appliances)), tuple(notes),
         )  # fmt: skip
+
+    async def _read(self, plan: ReadPlan, start: datetime, now: datetime) -> reader.Window:
+        """The period's rows: read whole the first time (about a million rows over 30 days, in the
+        store's worker process: parsing them holds an interpreter lock, better not the loop's), then
+        only what was stored since."""
+        heavy, start_s, a = self._store.read_process, start.timestamp(), int(start.timestamp() * 1e6)
+        clock = time.monotonic()
+        if self._rows.needs_full_read(plan, start_s, clock):
+            window = await heavy.call(reader.read_window, plan.numeric, plan.switches, a, plan.resets)
+            self._rows.replace(plan, start_s, window, clock)
+        else:
+            window = await heavy.call(
+                reader.read_window, plan.numeric, plan.switches, a, plan.resets, self._rows.last_id
+            )
+            await asyncio.to_thread(self._rows.add, window, start_s)  # copies arrays: not on the loop
+        self._rows_read = window.rows
+        return self._rows.until(now.timestamp() + 1e-6)
 
     async def _seed(
         self, meters: Meters, numeric: dict[str, Numeric], start: datetime

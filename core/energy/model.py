@@ -108,3 +108,6 @@ class EnergySnapshot:
     # The home's own use per slot on the same grid, when solar or battery meters are named (else
     # empty: the home's use is its grid import). Cost and carbon stay on the grid import.
     home_usage: tuple[Slot, ...] = ()
+    # What the weather and time-of-day correlations were computed on: the home's own use when it is
+    # known (solar shifts grid import to the evening and hides heating on sunny days), else import.
+    correlated: str = "grid import"

@@ -9,7 +9,7 @@ fitted in the same local day with known prices for every hour.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
@@ -89,7 +89,7 @@ def hourly_prices(prices: Sequence[Slot]) -> dict[int, float | None]:
     return {h: None if h in unknown or acc[1] < 3600 - 1e-6 else acc[0] / acc[1] for h, acc in sums.items()}
 
 
-def _cost(run: Run, start: datetime, prices: dict[int, float | None]) -> float | None:
+def _cost(run: Run, start: datetime, prices: Mapping[int, float | None]) -> float | None:
     total = 0.0
     first = int(start.timestamp())
     for i, kwh in enumerate(run.kwh):
@@ -110,10 +110,17 @@ def _moved(run: Run, hour: int, tz: tzinfo) -> datetime | None:
     return moved
 
 
-def suggest(name: str, hourly: Sequence[Slot], prices: Sequence[Slot], tz: tzinfo) -> ShiftSuggestion | None:
-    """The best habitual start hour for `name`'s runs, or None without enough runs, prices or saving."""
+def suggest(
+    name: str,
+    hourly: Sequence[Slot],
+    prices: Sequence[Slot],
+    tz: tzinfo,
+    table: Mapping[int, float | None] | None = None,
+) -> ShiftSuggestion | None:
+    """The best habitual start hour for `name`'s runs, or None without enough runs, prices or saving.
+    `table`: hourly_prices(prices), when the caller already has it (one table for every device)."""
     runs = find_runs(hourly)
-    table = hourly_prices(prices)
+    table = hourly_prices(prices) if table is None else table
     priced = [(r, c) for r in runs if (c := _cost(r, r.start, table)) is not None]
     if len(priced) < MIN_RUNS:
         return None

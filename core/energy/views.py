@@ -96,3 +96,32 @@ def cheapest_from_now(
     if within is not None:
         horizon = min(horizon, now + within)
     return cheapest_contiguous(snapshot.prices, duration, slot_start, horizon)
+
+
+def glance_bounds(snapshot: EnergySnapshot) -> tuple[datetime, datetime, datetime]:
+    """Today's local midnight, yesterday's, and yesterday at the snapshot's time of day: the spans
+    the snapshot's glance counts (yesterday's is 23 or 25 hours on a DST day, as the analysis's)."""
+    tz, now = zone(snapshot), snapshot.computed_at
+    today, _ = local_day(now, tz)
+    yesterday, _ = local_day(today - timedelta(hours=12), tz)
+    return today, yesterday, yesterday + (now - today)
+
+
+def month_gaps(snapshot: EnergySnapshot) -> list[str]:
+    """Why this month's totals are null or cover less than the month (empty when fully known)."""
+    m = snapshot.glance.month
+    if m is None:
+        return ["this month has not been analysed yet"]
+    if m.kwh is None:
+        return ["no grid consumption is known this month"]
+    gaps = []
+    if m.cost is None:
+        gaps.append("no known prices" if not snapshot.prices else "some consumption has no known price")
+    if m.carbon_kg is None:
+        known = bool(snapshot.carbon_intensity)
+        gaps.append("some consumption has no known grid carbon" if known else "no known grid carbon")
+    if m.since is not None:
+        gaps.append(f"the data begins {m.since.astimezone(UTC):%Y-%m-%d %H:%M} UTC")
+    if m.unknown_hours > 0:
+        gaps.append(f"{m.unknown_hours:.2f} h of the month are unknown (not counted)")
+    return gaps
