@@ -8,7 +8,13 @@ from core.energy.appliances import parse_appliance
 from core.energy.discovery import MeterSource, Overrides, choose
 from core.energy.prefs import parse_prefs
 from core.energy.reader import SensorInfo
-from core.ha.simulator.energy_home import legacy_prefs, unified_prefs
+from core.ha.simulator.energy_home import (
+    EXPORT_ID,
+    GRID_POWER_ID,
+    SOLAR_ENERGY_ID,
+    legacy_prefs,
+    unified_prefs,
+)
 
 LEGACY = {
     "energy_sources": [
@@ -100,6 +106,8 @@ def test_the_simulator_serves_both_shapes_with_the_same_meters() -> None:
     legacy, unified = parse_prefs(legacy_prefs()), parse_prefs(unified_prefs())
     assert legacy.grid_import == unified.grid_import and legacy.grid_export == unified.grid_export
     assert legacy.devices == unified.devices and legacy.fixed_price == unified.fixed_price == 0.30
+    assert legacy.solar == unified.solar == (SOLAR_ENERGY_ID,) and legacy.grid_export == (EXPORT_ID,)
+    assert unified.grid_power == (GRID_POWER_ID,)  # the grid connection's power, not the home's use
 
 
 def info(eid: str, unit: str, dc: str, sc: str | None, name: str) -> SensorInfo:
