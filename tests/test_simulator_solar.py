@@ -24,6 +24,7 @@ from core.ha.simulator.energy_home import (
     ROOF,
     SOLAR_ENERGY_ID,
     SOLAR_POWER_ID,
+    IntegratingMeter,
 )
 from core.ha.simulator.energy_statistics import HOUSE_PROFILE_KWH
 from core.ha.simulator.server import build_home
@@ -132,10 +133,12 @@ def test_the_identity_holds_exactly_in_the_meters_own_readings() -> None:
     activity = Activity(home, random.Random("ledger"), 2.0, origin_us=int(_at("2026-05-01T06:00") * 1e6))
     probe = random.Random("probe")
     before = _meters(home, probe, activity.tick)
-    start_home = home.entities[IMPORT_ID].behaviour.flows.home  # type: ignore[attr-defined]
+    meter = home.entities[IMPORT_ID].behaviour
+    assert isinstance(meter, IntegratingMeter) and meter.flows is not None
+    start_home = meter.flows.home
     activity.emit(20_000)  # until about 08:45
     after = _meters(home, probe, activity.tick)
-    home_kwh = home.entities[IMPORT_ID].behaviour.flows.home - start_home  # type: ignore[attr-defined]
+    home_kwh = meter.flows.home - start_home
     net = after[IMPORT_ID] - before[IMPORT_ID] + after[SOLAR_ENERGY_ID] - before[SOLAR_ENERGY_ID]
     net -= after[EXPORT_ID] - before[EXPORT_ID]
     assert net == pytest.approx(home_kwh, abs=0.002)  # readings have three decimals
