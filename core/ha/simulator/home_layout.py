@@ -1,4 +1,4 @@
-"""The standard demo home: 3 floors, 11 areas, ~55 devices, ~120 entities, plus optional extra sensors."""
+"""The standard demo home: 3 floors, 11 areas, ~57 devices, ~124 entities, plus optional extra sensors."""
 
 from __future__ import annotations
 
