@@ -178,14 +178,19 @@ def report(
         print(f"{name:40s} {p50:8.1f} {p95:8.1f}  {base:>27s}{mark}")
 
 
+async def serve(store: EventStore, data_dir: Path) -> ApiServer:
+    """The API over `store` alone, started on a free port."""
+    config = AppConfig(api=ApiConfig(port=0), storage=StorageConfig(data_dir=str(data_dir)),
+                       source_path=str(data_dir / "config.toml"))  # fmt: skip
+    runtime = Runtime(config, specs=())  # not started: it only answers the Admin routes' questions
+    server = ApiServer(Deps(runtime.bus, store, runtime.registry, runtime.metrics_history, data_dir, runtime))
+    await server.start()
+    return server
+
+
 async def main(args: argparse.Namespace) -> None:
     store = await open_store(args.dir, args.n)
-    config = AppConfig(api=ApiConfig(port=0), storage=StorageConfig(data_dir=str(args.dir)),
-                       source_path=str(args.dir / "config.toml"))  # fmt: skip
-    runtime = Runtime(config, specs=())  # not started: it only answers the Admin routes' questions
-    deps = Deps(runtime.bus, store, runtime.registry, runtime.metrics_history, args.dir, runtime)
-    server = ApiServer(deps)
-    await server.start()
+    server = await serve(store, args.dir)
     try:
         end = await store.queries.last_time_fired()
         assert end is not None

@@ -30,13 +30,10 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from api import open_store
+from api import open_store, serve
 
 from core.api.guards import HeavyGate
 from core.api.server import ApiServer
-from core.config import ApiConfig, AppConfig, StorageConfig
-from core.deps import Deps
-from core.runtime import Runtime
 
 TICK_S = 0.005
 
@@ -105,12 +102,7 @@ async def burst(server: ApiServer, url: str, name: str, gate: HeavyGate, paralle
 
 async def main(args: argparse.Namespace) -> None:
     store = await open_store(args.dir, args.n)
-    config = AppConfig(api=ApiConfig(port=0), storage=StorageConfig(data_dir=str(args.dir)),
-                       source_path=str(args.dir / "config.toml"))  # fmt: skip
-    runtime = Runtime(config, specs=())  # not started: it only answers the Admin routes' questions
-    deps = Deps(runtime.bus, store, runtime.registry, runtime.metrics_history, args.dir, runtime)
-    server = ApiServer(deps)
-    await server.start()
+    server = await serve(store, args.dir)
     try:
         end = await store.queries.last_time_fired()
         assert end is not None

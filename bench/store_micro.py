@@ -71,7 +71,7 @@ def make_entities(rng: random.Random) -> list[Entity_]:
 
         area = AREAS[i % len(AREAS)]
         name = f"{area.replace('_', ' ').title()} {kind.title()} {i}"
-        attrs = {
+        attrs: dict[str, Any] = {
             "state_class": "total_increasing" if kind == "energy" else "measurement",
             "unit_of_measurement": unit,
             "device_class": kind,

@@ -31,22 +31,18 @@ class Hang:
     seconds: float = 30.0
 
 
-class FakeEspn:
-    """A real aiohttp server on 127.0.0.1: `answers[path]` is served to GET {base}/{path}."""
+class LocalServer:
+    """A real aiohttp server on 127.0.0.1 on a free port; a subclass adds its routes."""
 
-    def __init__(self) -> None:
-        self.answers: dict[str, Any] = {}
-        self.hits: dict[str, int] = {}
-        self._runner: web.AppRunner | None = None
-        self.port = 0
+    port: int = 0
+    _runner: web.AppRunner | None = None
 
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    def add_routes(self, app: web.Application) -> None:
+        raise NotImplementedError
 
     async def start(self) -> None:
         app = web.Application()
-        app.router.add_get("/{tail:.*}", self._handle)
+        self.add_routes(app)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", 0).start()
@@ -55,6 +51,21 @@ class FakeEspn:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+
+class FakeEspn(LocalServer):
+    """An ESPN-shaped server: `answers[path]` is served to GET {base}/{path}."""
+
+    def __init__(self) -> None:
+        self.answers: dict[str, Any] = {}
+        self.hits: dict[str, int] = {}
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def add_routes(self, app: web.Application) -> None:
+        app.router.add_get("/{tail:.*}", self._handle)
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         path = request.match_info["tail"]
@@ -77,7 +88,7 @@ class Received:
 
 
 @dataclass
-class Receiver:
+class Receiver(LocalServer):
     """A webhook receiver that checks X-Signature the way the README tells users to."""
 
     secret: str = ""
@@ -85,25 +96,14 @@ class Receiver:
     delay_s: float = 0.0
     hold: asyncio.Event | None = None  # when set by the test, answer; until then every request waits
     received: list[Received] = field(default_factory=list)
-    port: int = 0
-    _runner: web.AppRunner | None = None
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/hook"
 
-    async def start(self) -> None:
-        app = web.Application()
+    def add_routes(self, app: web.Application) -> None:
         app.router.add_post("/hook", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.port = int(self._runner.addresses[0][1])
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
 
     async def _handle(self, request: web.Request) -> web.Response:
         import time

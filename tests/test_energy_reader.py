@@ -133,11 +133,13 @@ async def test_a_late_back_filled_row_is_read_in_time_order(tmp_path: Path) -> N
 async def test_states_numpy_cannot_read_whole_fall_back_to_the_strict_parse(tmp_path: Path) -> None:
     store = await EventStore.open(tmp_path / "data", retention=False)
     try:
-        texts = ["1.5", "1,5", "12:30", "2.0", "0x10", "7"]
+        texts = ["1.5", "1,5", "12:30", "2.0", "0x10", "7", "", "inf", "1e999", "unknown"]
         await store.write_events([row("sensor.import", i, t, None) for i, t in enumerate(texts)])
         window = await _read(store, ["sensor.import"], [], us(0), us(60))
         got = window.numeric["sensor.import"].value.tolist()
-        assert np.allclose(got, [1.5, np.nan, np.nan, 2.0, np.nan, 7.0], equal_nan=True)
+        nan = np.nan
+        assert np.allclose(got, [1.5, nan, nan, 2.0, nan, 7.0, nan, nan, nan, nan], equal_nan=True)
+        assert all(number(t, 1.0) is None for t, v in zip(texts, got, strict=True) if np.isnan(v))
     finally:
         await store.close()
 

@@ -20,33 +20,22 @@ from aiohttp import web
 
 from core.sports.store import SportsStore, Webhook
 from core.sports.webhooks import verify
-from tests.sports_helpers import FakeEspn, fixture
+from tests.sports_helpers import FakeEspn, LocalServer, fixture
 
 SECRET = "kill-test-secret-0123456789abcdef"
 ROOT = Path(__file__).parent.parent
 
 
-class SlowReceiver:
+class SlowReceiver(LocalServer):
     """Records each delivery as it ARRIVES, then answers slowly: a kill lands inside a request."""
 
     def __init__(self) -> None:
         self.arrived: list[str] = []
         self.in_flight: set[str] = set()
         self.bad_signatures = 0
-        self.port = 0
-        self._runner: web.AppRunner | None = None
 
-    async def start(self) -> None:
-        app = web.Application()
+    def add_routes(self, app: web.Application) -> None:
         app.router.add_post("/hook", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.port = int(self._runner.addresses[0][1])
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
 
     async def _handle(self, request: web.Request) -> web.Response:
         body = await request.read()

@@ -92,10 +92,13 @@ def friendly_names(conn: sqlite3.Connection, entity_ids: Iterable[str]) -> dict[
 # A state as a number in SQLite itself (C speed): NULL unless it has a digit and only number characters,
 # so "unavailable", "unknown", "nan" and "inf" are NULL, never 0.
 _NUMBER_SQL = "CASE WHEN state GLOB '*[0-9]*' AND state NOT GLOB '*[^0-9.eE+-]*' THEN CAST(state AS REAL) END"
-# The same as text for numpy to parse. The fast form passes a state with a digit through as it is
-# (SQLite neither checks every character nor formats a float); a state numpy cannot read whole
-# makes the parse fail, and the window is read again with the strict form, which SQLite formats.
-_FAST_NUMBER_TEXT = "CASE WHEN state GLOB '*[0-9]*' THEN state ELSE 'nan' END"
+# The same as text for numpy to parse. The fast form passes a state through as it is, but for the
+# two words HA uses when a sensor has no number (SQLite neither checks every character nor formats a
+# float); a state numpy cannot read whole makes the parse fail, and the window is read again with the
+# strict form, which SQLite formats. Either way a value that is not finite becomes NaN.
+_FAST_NUMBER_TEXT = (
+    "CASE state WHEN 'unavailable' THEN 'nan' WHEN 'unknown' THEN 'nan' ELSE coalesce(state, 'nan') END"
+)
 _STRICT_NUMBER_TEXT = f"coalesce({_NUMBER_SQL}, 'nan')"
 
 
@@ -251,6 +254,7 @@ def _parse(row: tuple[Any, ...]) -> _Columns | None:
         try:
             key, time_us = (np.fromstring(text, dtype=np.int64, sep=",") for text in texts[:2])
             value = np.fromstring(texts[2], dtype=np.float64, sep=",")
+            value[~np.isfinite(value)] = np.nan  # "inf", "1e999": not a reading
             resets = np.fromstring(texts[3], dtype=np.int64, sep=",") if len(texts) > 3 else None
         except (DeprecationWarning, ValueError):
             return None

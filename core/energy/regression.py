@@ -72,12 +72,14 @@ class SwitchSeries:
 def states_at(series: SwitchSeries, times: np.ndarray) -> np.ndarray:
     """The switch's state at each of `times` (a row at exactly t counts as already happened).
     For sorted `times` (mains readings are), each row's state is repeated over the readings it
-    covers: a few searches for the switch's rows instead of one per reading."""
+    covers: a search per row inside the readings' span instead of one per reading."""
     values = np.concatenate(([series.initial], series.on))
-    if len(times) > 1 and np.any(times[1:] < times[:-1]):
+    if len(times) == 0 or np.any(times[1:] < times[:-1]):
         return values[np.searchsorted(series.ts, times, side="right")]
-    cuts = np.searchsorted(times, series.ts, side="left")  # the first reading each row covers
-    return np.repeat(values, np.diff(cuts, prepend=0, append=len(times)))
+    # Rows up to the first reading decide its state; the ones after the last reading decide none.
+    first, last = np.searchsorted(series.ts, [times[0], times[-1]], side="right")
+    cuts = np.searchsorted(times, series.ts[first:last], side="left")  # the first reading each covers
+    return np.repeat(values[first : last + 1], np.diff(cuts, prepend=0, append=len(times)))
 
 
 def regress_arrays(
