@@ -11,6 +11,7 @@ from core.api import SPEC as API
 from core.config import ApiConfig, EnergyConfig
 from core.energy import SPEC as ENERGY
 from core.energy.states import SWITCHABLE_DOMAINS
+from core.ha.simulator.energy_home import EXPORT_ID, SOLAR_ENERGY_ID
 from core.runtime import Runtime
 from tests.runtime_harness import running_runtime, wait_for
 
@@ -43,9 +44,12 @@ async def test_energy_endpoints_answer_from_the_demo_home(tmp_path: Path) -> Non
         assert body["slots"] and all(
             set(s) == {"start", "end", "kwh", "home_kwh", "cost", "carbon_kg"} for s in body["slots"]
         )
-        # The demo home has no solar or battery: its own use is its grid import, not claimed apart.
-        assert body["home_usage_metered"] is False and body["total_home_kwh"] is None
-        assert all(s["home_kwh"] is None for s in body["slots"])
+        # The demo home has a roof: its own use (grid import + solar - export) is metered apart, and
+        # a slot's use is known only where its grid import is.
+        assert body["meters"]["solar"] == [SOLAR_ENERGY_ID] and body["meters"]["grid_export"] == [EXPORT_ID]
+        assert body["home_usage_metered"] is True and body["total_home_kwh"] is not None
+        known = [s for s in body["slots"] if s["home_kwh"] is not None]
+        assert known and all(s["kwh"] is not None for s in known)
         assert body["unknown_slots"] <= len(body["slots"])  # before the app started nothing is known
 
         status, flat = await _get(runtime, "/api/v1/ha/energy/cheapest-window?hours=2")

@@ -133,8 +133,8 @@ async def test_the_routes_answer_the_engines_snapshot(tmp_path: Path) -> None:
             m.kwh, m.cost, m.carbon_kg, m.home_kwh,
         )  # fmt: skip
         assert flat["unknown_hours"] == m.unknown_hours and flat["currency"] == snap.currency == "EUR"
-        # The demo home has no solar or battery meter: its own use is not claimed apart.
-        assert flat["home_kwh"] is None
+        # The demo home has a roof: its own use (grid + solar - export) is claimed apart.
+        assert snap.meters.solar and flat["home_kwh"] is not None
         # The demo's prices and grid carbon do not reach back to the 1st: those totals are null
         # and said why, or, when everything is known, there is no reason.
         known = None not in (m.kwh, m.cost, m.carbon_kg) and m.unknown_hours == 0 and m.since is None

@@ -12,7 +12,16 @@ from core.energy.regression import StreamItem, regress
 from core.energy.states import is_on, number
 from core.ha.simulator import SimulatorConfig
 from core.ha.simulator.activity import Activity
-from core.ha.simulator.energy_home import POWER_ID, HouseMeterPower, legacy_prefs, true_watts
+from core.ha.simulator.energy_home import (
+    EXPORT_ID,
+    GRID_POWER_ID,
+    POWER_ID,
+    SOLAR_ENERGY_ID,
+    SOLAR_POWER_ID,
+    HouseMeterPower,
+    legacy_prefs,
+    true_watts,
+)
 from core.ha.simulator.energy_statistics import HOUSE_PROFILE_KWH
 from core.ha.simulator.server import build_home
 from tests.sim_helpers import authed, call, running
@@ -22,17 +31,35 @@ async def test_get_prefs_answers_the_dashboard_or_not_found() -> None:
     async with running() as sim, authed(sim) as ws:
         reply = await call(ws, 1, "energy/get_prefs")
         assert reply["success"] is True
-        (grid,) = reply["result"]["energy_sources"]
+        grid, solar = reply["result"]["energy_sources"]
         assert (
             grid["type"] == "grid" and grid["stat_energy_from"] == "sensor.house_energy_meter_energy_import"
         )
-        assert grid["stat_rate"] == POWER_ID
+        assert grid["stat_energy_to"] == EXPORT_ID
+        assert grid["stat_rate"] == grid["power_config"]["stat_rate"] == GRID_POWER_ID
+        assert solar == {
+            "type": "solar",
+            "stat_energy_from": SOLAR_ENERGY_ID,
+            "config_entry_solar_forecast": None,
+        }
+        state = sim.home.states.get(SOLAR_ENERGY_ID)
+        assert state is not None
+        attrs = state.attributes
+        assert (attrs["device_class"], attrs["state_class"], attrs["unit_of_measurement"]) == (
+            "energy", "total_increasing", "kWh",
+        )  # fmt: skip
+        inverter = sim.home.entity_registry[SOLAR_ENERGY_ID].device_id
+        assert sim.home.entity_registry[SOLAR_POWER_ID].device_id == inverter is not None
+        assert sim.home.devices[inverter].name == "Solar inverter"
         assert {d["stat_consumption"] for d in reply["result"]["device_consumption"]} >= {
             "sensor.garage_car_charger_energy"
         }
         sim.home.energy_prefs = legacy_prefs()
         legacy = await call(ws, 2, "energy/get_prefs")
-        assert legacy["result"]["energy_sources"][0]["flow_from"][0]["stat_energy_from"].endswith("_import")
+        old_grid, old_solar = legacy["result"]["energy_sources"]
+        assert old_grid["flow_from"][0]["stat_energy_from"].endswith("_import")
+        assert old_grid["flow_to"][0]["stat_energy_to"] == EXPORT_ID
+        assert old_solar == solar
         sim.home.energy_prefs = None
         missing = await call(ws, 3, "energy/get_prefs")
         assert missing["success"] is False

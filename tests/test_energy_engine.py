@@ -17,7 +17,8 @@ from core.datasources import SPEC as DATA_SOURCES
 from core.energy import SPEC as ENERGY
 from core.energy.discovery import MeterSource
 from core.energy.engine import EnergyEngine
-from core.ha.simulator.energy_statistics import HOUSE_PROFILE_KWH
+from core.ha.simulator.energy_home import EXPORT_ID, IMPORT_ID, SOLAR_ENERGY_ID
+from core.ha.simulator.energy_statistics import HOUSE_PROFILE_KWH, hour_kwh
 from core.ha.simulator.spec import SPEC as SIMULATOR
 from core.runtime import Runtime
 from core.slots import SeriesKind, Slot
@@ -197,12 +198,40 @@ async def test_hourly_statistics_from_ha_fill_the_days_before_the_app_started(tm
     today = datetime.now(zone).replace(hour=0, minute=0, second=0, microsecond=0)
     y_start = (today - timedelta(hours=12)).replace(hour=0)
     y_end = y_start + (snap.computed_at - today)
-    expected, t = 0.0, y_start
+    grid, home, t = 0.0, 0.0, y_start
     while t < y_end:  # whole hours, and the share of the last one (even use within an hour)
         share = min(1.0, (y_end - t) / timedelta(hours=1))
-        expected += HOUSE_PROFILE_KWH[t.astimezone(zone).hour] * share
+        grid += hour_kwh(IMPORT_ID, int(t.timestamp()), zone) * share  # what the roof did not cover
+        home += HOUSE_PROFILE_KWH[t.astimezone(zone).hour] * share
         t += timedelta(hours=1)
-    assert snap.glance.yesterday_kwh == pytest.approx(expected, rel=1e-6)
+    assert snap.glance.yesterday_kwh == pytest.approx(grid, rel=1e-6)
+    assert snap.glance.yesterday_home_kwh == pytest.approx(home, rel=1e-6)
+
+
+async def test_the_demo_homes_solar_makes_its_use_more_than_its_grid_import(tmp_path: Path) -> None:
+    # Yesterday comes from HA's hourly statistics in full (the app started today), whatever the time.
+    config = EnergyConfig(history_days=2, refresh_s=3600, appliances=[])
+    async with running_runtime(tmp_path, energy=config) as runtime:
+        engine = runtime.engine(ENERGY)
+        assert engine is not None
+        await wait_for(lambda: _synced(runtime), "the HA client to sync with the demo home")
+        snap = await engine.refresh()
+    assert snap.meters.source is MeterSource.DASHBOARD
+    assert snap.meters.solar == (SOLAR_ENERGY_ID,) and snap.meters.grid_export == (EXPORT_ID,)
+    zone = ZoneInfo("Europe/Berlin")
+    today = datetime.now(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    y_start = (today - timedelta(hours=12)).replace(hour=0)
+
+    def yesterday(slots: Sequence[Slot]) -> list[float | None]:
+        return [s.value for s in slots if y_start <= s.start and s.end <= today]
+
+    home, grid = yesterday(snap.home_usage), yesterday(snap.consumption)
+    assert home and None not in home and None not in grid
+    first, end = y_start.astimezone(UTC), today.astimezone(UTC)  # UTC: a DST day has 23 or 25 hours
+    hours = [first + timedelta(hours=h) for h in range(int((end - first) / timedelta(hours=1)))]
+    day = sum(HOUSE_PROFILE_KWH[h.astimezone(zone).hour] for h in hours)
+    assert sum(v for v in home if v is not None) == pytest.approx(day, rel=1e-6)
+    assert sum(v for v in grid if v is not None) < day - 1.0  # the roof covered part of the day
 
 
 async def test_prices_and_carbon_come_from_the_data_sources_engine(tmp_path: Path) -> None:

@@ -8,7 +8,13 @@ from core.energy.appliances import parse_appliance
 from core.energy.discovery import MeterSource, Overrides, choose
 from core.energy.prefs import parse_prefs
 from core.energy.reader import SensorInfo
-from core.ha.simulator.energy_home import legacy_prefs, unified_prefs
+from core.ha.simulator.energy_home import (
+    EXPORT_ID,
+    GRID_POWER_ID,
+    SOLAR_ENERGY_ID,
+    legacy_prefs,
+    unified_prefs,
+)
 
 LEGACY = {
     "energy_sources": [
@@ -100,6 +106,8 @@ def test_the_simulator_serves_both_shapes_with_the_same_meters() -> None:
     legacy, unified = parse_prefs(legacy_prefs()), parse_prefs(unified_prefs())
     assert legacy.grid_import == unified.grid_import and legacy.grid_export == unified.grid_export
     assert legacy.devices == unified.devices and legacy.fixed_price == unified.fixed_price == 0.30
+    assert legacy.solar == unified.solar == (SOLAR_ENERGY_ID,) and legacy.grid_export == (EXPORT_ID,)
+    assert unified.grid_power == (GRID_POWER_ID,)  # the grid connection's power, not the home's use
 
 
 def info(eid: str, unit: str, dc: str, sc: str | None, name: str) -> SensorInfo:
@@ -127,6 +135,28 @@ def test_metadata_tells_house_meter_devices_and_export_apart() -> None:
     assert meters.grid_export == ("sensor.p1_energy_export",)
     assert meters.mains_power == "sensor.p1_power"
     assert [d.energy for d in meters.devices] == ["sensor.washer_energy"]  # not solar, not a measurement
+
+
+def test_with_solar_the_grids_power_gives_way_to_the_homes_own_power_sensor() -> None:
+    # The grid's power is the home's use net of the roof: a consumption sensor shows switch steps
+    # without the sun's drift. Without production on site, or without such a sensor, the grid's is used.
+    catalogue = {
+        **CATALOGUE,
+        "sensor.grid_power": info("sensor.grid_power", "W", "power", "measurement", "Grid power"),
+        "sensor.pv_power": info("sensor.pv_power", "W", "power", "measurement", "Solar power"),
+    }
+    grid = {"type": "grid", "stat_energy_from": "sensor.p1_energy_import", "stat_rate": "sensor.grid_power"}
+    solar = {"type": "solar", "stat_energy_from": "sensor.pv_yield", "config_entry_solar_forecast": None}
+    with_solar = choose(parse_prefs({"energy_sources": [grid, solar]}), catalogue, Overrides())
+    assert with_solar.solar == ("sensor.pv_yield",) and with_solar.mains_power == "sensor.p1_power"
+    grid_only = choose(parse_prefs({"energy_sources": [grid]}), catalogue, Overrides())
+    assert grid_only.mains_power == "sensor.grid_power"
+    no_house_sensor = {k: v for k, v in catalogue.items() if k != "sensor.p1_power"}
+    assert choose(
+        parse_prefs({"energy_sources": [grid, solar]}), no_house_sensor, Overrides()
+    ).mains_power == ("sensor.grid_power")
+    # From metadata alone, a sensor of the home's use beats one named after the grid.
+    assert choose(None, catalogue, Overrides()).mains_power == "sensor.p1_power"
 
 
 def test_overrides_replace_what_was_found() -> None:

@@ -27,7 +27,10 @@ async def test_energy_tab_shows_the_demo_home_and_an_honest_empty_state(gui_app:
         assert tab.view.state == StateView.CONTENT
         assert tab.tiles["kwh"].value.text().endswith("kWh")
         assert "yesterday by now" in tab.tiles["kwh"].caption.text()
-        assert tab.tiles["home"].isHidden()  # no solar or battery in the demo home: grid import only
+        # The demo home has a roof: its own use (grid + solar - export) shows beside the grid's.
+        assert not tab.tiles["home"].isHidden() and snap.meters.solar
+        assert tab.tiles["home"].value.text().endswith("kWh")
+        assert "grid + solar" in tab.tiles["home"].caption.text()
         # This month: the demo home's data begins when the app started, and the tile says since when.
         assert snap.glance.month is not None
         assert tab.tiles["month"].value.text().endswith("kWh")
@@ -44,6 +47,10 @@ async def test_energy_tab_shows_the_demo_home_and_an_honest_empty_state(gui_app:
         assert [c.name for c in metered] == [d.name for d in snap.devices][: len(metered)]
         assert all(c.low is not None for c in tab.consumers.rows if not c.metered)  # estimates carry a range
 
+        # Without solar or battery meters the home's use is its grid import: no separate tile.
+        grid_only = replace(snap.meters, solar=(), grid_export=())
+        tab.show_snapshot(replace(snap, meters=grid_only, home_usage=()))
+        assert tab.tiles["home"].isHidden()
         # With a solar meter the home's own use shows beside what came from the grid.
         home = tuple(replace(x, value=None if x.value is None else x.value + 0.1) for x in snap.consumption)
         glance = replace(snap.glance, home_kwh=12.3, yesterday_home_kwh=10.0)

@@ -4,7 +4,11 @@ sensor metadata (device class, state class and unit).
 From metadata alone, a whole-home import meter is an energy total whose name says so (grid, import,
 mains, house, home, P1, total); export, solar, battery and gas meters never count as consumption.
 The remaining energy totals are per-device meters. A power sensor named like the house meter is the
-mains power used to tell which switch costs what.
+mains power used to tell which switch costs what; one that says it measures the home's use beats one
+named after the grid, and with solar or a battery on site the dashboard's grid power gives way to a
+house power sensor of another name: the grid's power is the use net of production (negative while
+exporting), which would drift with the sun under every switch's step and integrate to less than
+the home used.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from core.energy.reader import SensorInfo
 from core.energy.units import is_energy_unit, is_power_unit
 
 _HOUSE = re.compile(r"(grid|import|mains|house|home|p1|total|whole)", re.IGNORECASE)
+_GRID = re.compile(r"grid", re.IGNORECASE)
 _NOT_USE = re.compile(r"(export|return|feed|solar|pv|battery|batt|gas|water|produc)", re.IGNORECASE)
 
 
@@ -96,10 +101,7 @@ def from_metadata(catalogue: Mapping[str, SensorInfo]) -> Meters:
         for i in totals
         if i.entity_id not in house and not _NOT_USE.search(_label(i))
     ]
-    powers = [i for i in catalogue.values() if is_power(i)]
-    mains = next(
-        (i.entity_id for i in powers if _HOUSE.search(_label(i)) and not _NOT_USE.search(_label(i))), None
-    )
+    mains = _house_power(catalogue)
     if not (house or devices or mains):
         return Meters(MeterSource.NONE)
     return Meters(
@@ -107,10 +109,24 @@ def from_metadata(catalogue: Mapping[str, SensorInfo]) -> Meters:
     )
 
 
+def _house_power(catalogue: Mapping[str, SensorInfo], skip: Sequence[str] = ()) -> str | None:
+    """A power sensor named like the house meter, not one of `skip`; one not named after the grid
+    (whose power may be net of production) first."""
+    houses = [
+        i for i in catalogue.values()
+        if is_power(i) and i.entity_id not in skip
+        and _HOUSE.search(_label(i)) and not _NOT_USE.search(_label(i))
+    ]  # fmt: skip
+    use = [i for i in houses if not _GRID.search(_label(i))]
+    return (use or houses)[0].entity_id if houses else None
+
+
 def from_prefs(prefs: EnergyPrefs, catalogue: Mapping[str, SensorInfo]) -> Meters:
-    mains = prefs.grid_power[0] if prefs.grid_power else None
-    if mains is None:  # the dashboard names no grid power: use a house power sensor if there is one
-        mains = from_metadata(catalogue).mains_power
+    grid = prefs.grid_power[0] if prefs.grid_power else None
+    mains = grid
+    if grid is None or prefs.solar or prefs.battery_out or prefs.battery_in:
+        # No grid power named, or it is net of production: a house power sensor if there is one.
+        mains = _house_power(catalogue, skip=prefs.grid_power) or grid
     return Meters(
         MeterSource.DASHBOARD,
         prefs.grid_import,

@@ -24,10 +24,13 @@ CHAIN_CHANCE = 0.6
 class Activity:
     """The event producer of one demo home."""
 
-    def __init__(self, home: DemoHome, rng: random.Random, rate: float) -> None:
+    def __init__(
+        self, home: DemoHome, rng: random.Random, rate: float, *, origin_us: int | None = None
+    ) -> None:
+        """`origin_us` puts the home on a virtual clock starting there (see Tick.origin_us)."""
         self._home = home
         self._rng = rng
-        self.tick = Tick(0, rate)
+        self.tick = Tick(0, rate, origin_us)
         self._chains = ChainRunner(home, rng)
         self._pool: list[SimEntity] = []
         self._cumulative: list[float] = []

@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
-from core.ha.simulator import const
+from core.ha.simulator import clock, const
 from core.ha.simulator.model import Attributes
 from core.jsonb import dumps_kept
 
@@ -35,6 +35,15 @@ class Tick:
 
     index: int = 0
     rate: float = 20.0
+    origin_us: int | None = None
+    """Set: a virtual clock, event `index` happens at origin_us + index / rate seconds (a run that
+    builds days of history in minutes). None: the wall clock (the live simulator)."""
+
+    def now_us(self) -> int:
+        """The time of the current event: on the virtual clock if one is set, else the wall clock."""
+        if self.origin_us is None:
+            return clock.now_us()
+        return self.origin_us + round(self.index / self.rate * clock.US_PER_S)
 
     def after(self, seconds: float) -> int:
         """Return the event index `seconds` from now at the current rate."""

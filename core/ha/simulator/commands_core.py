@@ -10,6 +10,7 @@ from core.ha.simulator import const
 from core.ha.simulator.command_table import Command, CommandError, HomeAssistantError, Unauthorized
 from core.ha.simulator.messages import pong_message
 from core.ha.simulator.schema import Key, is_str, positive_int, str_int_map
+from core.ha.simulator.solar import HOME_LATITUDE, HOME_LONGITUDE
 
 if TYPE_CHECKING:
     from core.ha.simulator.connection import ClientConnection, ConnectionHost
@@ -90,9 +91,9 @@ def config_dict(host: ConnectionHost) -> dict[str, Any]:
         "external_url": None,
         "internal_url": None,
         "language": "en",
-        "latitude": 52.52,
+        "latitude": HOME_LATITUDE,
         "location_name": "Home",
-        "longitude": 13.4,
+        "longitude": HOME_LONGITUDE,
         "radius": 100,
         "recovery_mode": False,
         "safe_mode": False,

@@ -1,15 +1,19 @@
 """The demo home's long-term statistics: hourly `change`, `sum` and `state` of its energy meters for
 any past hour, as HA's recorder keeps them "forever" (the home was running long before the simulator
-started). Values follow a fixed daily profile in HA's time zone, so a test can compute them."""
+started). The home's use follows a fixed daily profile in HA's time zone and the roof its clear-sky
+curve under the average sky, so a test can compute them; within each hour the grid takes what the
+roof does not cover and gets what the home does not use (import + solar - export = the profile)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, tzinfo
+from functools import lru_cache
 from typing import Any
 
 from core.ha.simulator.demo_home import DemoHome
-from core.ha.simulator.energy_home import TRUE_WATTS
+from core.ha.simulator.energy_home import CLOUD_MEAN, EXPORT_ID, IMPORT_ID, ROOF, SOLAR_ENERGY_ID, TRUE_WATTS
+from core.ha.simulator.solar import clear_sky_kwh
 
 HOUSE_PROFILE_KWH = (
     0.30, 0.28, 0.27, 0.27, 0.28, 0.32, 0.45, 0.60, 0.55, 0.45, 0.42, 0.44,
@@ -27,14 +31,24 @@ def _is_energy_total(home: DemoHome, entity_id: str) -> bool:
     return attrs.get("device_class") == "energy" and attrs.get("state_class") in ("total", "total_increasing")
 
 
+def home_kwh(hour_start_s: int, zone: tzinfo) -> float:
+    """What the whole home used in the hour starting at `hour_start_s` (epoch seconds, whole hour)."""
+    return HOUSE_PROFILE_KWH[datetime.fromtimestamp(hour_start_s, UTC).astimezone(zone).hour]
+
+
+@lru_cache(maxsize=8192)
+def solar_kwh(hour_start_s: int) -> float:
+    """What the roof made in that hour under the average sky."""
+    return round(clear_sky_kwh(hour_start_s, hour_start_s + 3600, ROOF) * CLOUD_MEAN, 6)
+
+
 def hour_kwh(entity_id: str, hour_start_s: int, zone: tzinfo) -> float:
     """kWh of `entity_id` in the hour starting at `hour_start_s` (epoch seconds, whole hour)."""
-    local_hour = datetime.fromtimestamp(hour_start_s, UTC).astimezone(zone).hour
-    kwh = HOUSE_PROFILE_KWH[local_hour]
-    if "export" in entity_id:
-        return 0.0
-    if "house" in entity_id:
-        return kwh
+    kwh = home_kwh(hour_start_s, zone)
+    if entity_id in (IMPORT_ID, EXPORT_ID, SOLAR_ENERGY_ID):
+        solar = solar_kwh(hour_start_s)
+        flows = {IMPORT_ID: kwh - solar, EXPORT_ID: solar - kwh, SOLAR_ENERGY_ID: solar}
+        return round(max(0.0, flows[entity_id]), 6)
     switch = "switch." + entity_id.removeprefix("sensor.").removesuffix("_energy")
     return round(TRUE_WATTS.get(switch, 10.0) * DUTY / 1000 * kwh / max(HOUSE_PROFILE_KWH), 6)
 

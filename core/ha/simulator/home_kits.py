@@ -6,7 +6,7 @@ from functools import partial
 
 from core.ha.simulator.behaviours import Battery, Counter, Motion, NumericSensor, Toggle
 from core.ha.simulator.behaviours_devices import Climate, Cover, Light, MediaPlayer
-from core.ha.simulator.energy_home import HouseMeterPower, IntegratingMeter
+from core.ha.simulator.energy_home import Flow, GridPower, HouseMeterPower, IntegratingMeter, SolarPower
 from core.ha.simulator.home_builder import HomeBuilder
 from core.ha.simulator.registries import DeviceEntry
 
@@ -300,7 +300,8 @@ def _numeric_sensors(
 
 
 def energy_meter(b: HomeBuilder, area_id: str) -> None:
-    """The house meter: chatty power, voltage, current and two energy totals."""
+    """The house meter: the home's power (chatty), voltage, current, the grid's import and export totals
+    and the grid's power."""
     dev = b.device(
         "House energy meter",
         area_id,
@@ -318,16 +319,46 @@ def energy_meter(b: HomeBuilder, area_id: str) -> None:
         ("Current", "A", "current", 2.0, 0.2, 25.0, 0.15, 2, 2.0),
     )
     _numeric_sensors(b, dev, sensors, platform="esphome")
-    for name, step, kind in (("Energy import", 0.004, IntegratingMeter), ("Energy export", 0.0015, Counter)):
+    # Import and export are what the grid sees: the home's use net of the roof's production.
+    flows: tuple[tuple[str, float, Flow], ...] = (
+        ("Energy import", 0.004, "import"),
+        ("Energy export", 0.0015, "export"),
+    )
+    for name, step, flow in flows:
         b.entity(
             "sensor",
             dev,
             name,
-            partial(kind, value=b.rng.uniform(4000, 9000), step=step),
+            partial(IntegratingMeter, value=b.rng.uniform(4000, 9000), step=step, flow=flow),
             platform="esphome",
             unit="kWh",
             device_class="energy",
         )
+    # What the grid connection sees (negative while exporting); "Power" above is the home's use.
+    b.entity("sensor", dev, "Grid power", GridPower, platform="esphome", unit="W", device_class="power")
+
+
+def solar_inverter(b: HomeBuilder, area_id: str) -> None:
+    """The roof's inverter: AC power following the sun, and its lifetime production."""
+    dev = b.device(
+        "Solar inverter",
+        area_id,
+        "fronius",
+        manufacturer="Fronius",
+        model="Primo 4.0-1",
+        labels=["energy"],
+        sw_version="3.29.7-1",
+    )
+    b.entity("sensor", dev, "AC power", SolarPower, platform="fronius", unit="W", device_class="power")
+    b.entity(
+        "sensor",
+        dev,
+        "Total energy",
+        partial(IntegratingMeter, value=b.rng.uniform(9000, 20000), step=0.002, flow="solar"),
+        platform="fronius",
+        unit="kWh",
+        device_class="energy",
+    )
 
 
 def weather_station(b: HomeBuilder, area_id: str) -> None:

@@ -1,4 +1,4 @@
-"""The standard demo home: 3 floors, 11 areas, ~55 devices, ~120 entities, plus optional extra sensors."""
+"""The standard demo home: 3 floors, 11 areas, ~57 devices, ~124 entities, plus optional extra sensors."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from core.ha.simulator.config import SimulatorConfig
 from core.ha.simulator.demo_home import Chain, DemoHome
 from core.ha.simulator.home_builder import HomeBuilder
 from core.ha.simulator.registries import DeviceEntry
+from core.ha.simulator.solar import HOME_LATITUDE, HOME_LONGITUDE
 
 FLOORS = (
     ("basement", "Basement", -1, "mdi:home-floor-negative-1"),
@@ -125,6 +126,7 @@ def _basement_and_garden(b: HomeBuilder, bridge: DeviceEntry) -> None:
     kits.weather_station(b, "garden")
     kits.light(b, "garden", "Path lights", bridge, color=False)
     kits.relay_switch(b, "garden", "Irrigation")
+    kits.solar_inverter(b, "garage")
 
 
 def _relay_with_children(b: HomeBuilder, area_id: str) -> None:
@@ -213,8 +215,8 @@ def _services(b: HomeBuilder) -> None:
         "script", None, "Movie night", lambda g: Fixed(g, "off", script), platform="script", can_fail=False
     )
     zone = {
-        "latitude": 52.52,
-        "longitude": 13.4,
+        "latitude": HOME_LATITUDE,
+        "longitude": HOME_LONGITUDE,
         "radius": 100,
         "passive": False,
         "persons": [f"person.{name.lower()}" for name in users],
