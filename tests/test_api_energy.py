@@ -66,6 +66,7 @@ async def test_energy_endpoints_answer_from_the_demo_home(tmp_path: Path) -> Non
         # A few seconds of the demo home: switches that changed are listed, none with false confidence.
         assert all(s["entity_id"].split(".")[0] in SWITCHABLE_DOMAINS for s in corr["switches"])
         assert all(not s["confident"] or s["events"] >= 8 for s in corr["switches"])
+        assert corr["correlated_with"] == "home usage"  # the demo home has solar: not its grid import
 
         status, recs = await _get(runtime, "/api/v1/energy/recommendations")
         assert status == 200
