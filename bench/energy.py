@@ -27,6 +27,7 @@ import statistics
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -178,7 +179,22 @@ async def baseline(store: EventStore, days: int) -> float:
     return base
 
 
-async def measure(store: EventStore, engine: EnergyEngine, base: float, label: str) -> None:
+@dataclass
+class Totals:
+    """Every refresh of one kind across the runs: CPU seconds and the loop-lag samples."""
+
+    cpu: list[float] = field(default_factory=list)
+    lag: list[float] = field(default_factory=list)
+
+    def line(self, kind: str) -> str:
+        return (
+            f"{kind}: {len(self.cpu)} refreshes, CPU {min(self.cpu):.2f}-{max(self.cpu):.2f} s "
+            f"(median {statistics.median(self.cpu):.2f}); loop lag over all {len(self.lag)} samples "
+            f"p99 {p99(self.lag):.1f} ms, max {max(self.lag):.1f} ms"
+        )
+
+
+async def measure(store: EventStore, engine: EnergyEngine, base: float, label: str, totals: Totals) -> None:
     """One refresh: its CPU (app process + read worker), the loop's lag meanwhile, and the baseline."""
     samples: list[float] = []
     stop = asyncio.Event()
@@ -191,6 +207,8 @@ async def measure(store: EventStore, engine: EnergyEngine, base: float, label: s
     worker = 0.0 if worker0 is None or worker1 is None else worker1 - worker0
     stop.set()
     await sampler
+    totals.cpu.append(cpu + worker)
+    totals.lag += samples
     status = engine.status()
     confident = sum(1 for a in snap.attributions if a.estimate.confident)
     print(
@@ -231,12 +249,15 @@ async def main() -> None:
         )
         base = await baseline(store, args.days)
         freeze_long_lived()  # as the runtime does once it has started
+        totals = {"cold": Totals(), "warm": Totals()}
         for run in range(args.runs):
             engine = EnergyEngine(
                 config, store, slots=DailyShapes
             )  # a fresh one: the first refresh reads all
             for kind in ("cold", "warm", "warm", "warm"):
-                await measure(store, engine, base, f"run {run + 1} {kind}")
+                await measure(store, engine, base, f"run {run + 1} {kind}", totals[kind])
+        for kind, total in totals.items():
+            print(total.line(kind), flush=True)
     finally:
         await store.close()
 

@@ -181,3 +181,14 @@ async def test_an_empty_period_gives_only_the_rows_in_force(tmp_path: Path) -> N
         assert empty.rows == 0
     finally:
         await store.close()
+
+
+def test_the_scan_s_key_test_is_membership_for_near_and_spread_keys() -> None:
+    conn = sqlite3.connect(":memory:")
+    rng = random.Random(11)
+    for top in (60, 200, 5000):  # one word, a few words, too many words (the IN list)
+        keys = set(rng.sample(range(1, top), min(40, top - 2)))
+        sql = reader._member(keys)
+        for key in [*keys, *rng.sample(range(0, top + 100), 50)]:
+            (hit,) = conn.execute(f"SELECT {sql} FROM (SELECT ? AS entity_key)", (key,)).fetchone()
+            assert bool(hit) == (key in keys), (top, key)

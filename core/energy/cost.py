@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.energy.cooperate import breathe
 from core.slots import Slot
 
 GRAMS_PER_KG = 1000.0
@@ -72,6 +73,7 @@ def apply_rates(consumption: Sequence[Slot], rates: Sequence[Slot]) -> Priced:
     exact = bool(np.all(stop - first <= 1))
     bounds = list(zip(rate_start.tolist(), rate_end.tolist(), strict=True))
     for k, c in enumerate(consumption):
+        breathe()
         if c.value is None:
             continue
         if single[k]:
