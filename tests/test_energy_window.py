@@ -11,9 +11,10 @@ from pathlib import Path
 
 import numpy as np
 import orjson
+import pytest
 
 from core.config import EnergyConfig
-from core.energy import reader
+from core.energy import reader, worker
 from core.energy.engine import EnergyEngine
 from core.energy.window import ReadPlan, WindowCache
 from core.store import EventStore
@@ -24,6 +25,9 @@ METER = {"unit_of_measurement": "kWh", "device_class": "energy", "state_class": 
          "friendly_name": "Grid import"}  # fmt: skip
 POWER = {"unit_of_measurement": "W", "device_class": "power", "state_class": "measurement",
          "friendly_name": "House power"}  # fmt: skip
+CONFIG = EnergyConfig(
+    history_days=1, time_zone="UTC", mains_power="sensor.power", grid_import="sensor.import"
+)
 PLAN = ReadPlan(("sensor.import", "sensor.power"), ("switch.kettle",), ())
 
 
@@ -119,9 +123,7 @@ def test_a_new_plan_an_earlier_start_or_a_day_reads_the_whole_period_again() -> 
 
 async def test_a_later_refresh_reads_only_new_rows_and_analyses_the_same(tmp_path: Path) -> None:
     rng = random.Random(5)
-    config = EnergyConfig(
-        history_days=1, time_zone="UTC", mains_power="sensor.power", grid_import="sensor.import"
-    )
+    config = CONFIG
     store = await EventStore.open(tmp_path / "data", retention=False)
     try:
         await store.write_events(home(0, 1200, rng))
@@ -139,5 +141,25 @@ async def test_a_later_refresh_reads_only_new_rows_and_analyses_the_same(tmp_pat
         assert warm.consumption == cold.consumption
         assert [asdict(a) for a in warm.attributions] == [asdict(a) for a in cold.attributions]
         assert warm.glance == cold.glance and warm.events_read == cold.events_read
+    finally:
+        await store.close()
+
+
+async def test_rows_lost_with_the_read_process_are_read_whole_again(tmp_path: Path) -> None:
+    rng = random.Random(9)
+    config = CONFIG
+    store = await EventStore.open(tmp_path / "data", retention=False)
+    try:
+        await store.write_events(home(0, 600, rng))
+        engine = EnergyEngine(config, store)
+        first = await engine.refresh(T0 + timedelta(minutes=600))
+        full = engine.status().counters["events_read_last"]
+        # The read process was restarted (killed, out of memory): the engine's rows are gone there.
+        await store.read_process.call(worker.forget, engine._key)
+        again = await engine.refresh(T0 + timedelta(minutes=600))
+        assert engine.status().counters["events_read_last"] == full
+        assert again.consumption == first.consumption
+        with pytest.raises(worker.RowsLost):
+            await store.read_process.call(worker.analyse_rows, "no such engine", None)
     finally:
         await store.close()

@@ -1,7 +1,7 @@
-"""The energy engine: every `refresh_s` it finds the home's meters, reads their history through the
-store's read connections (reader threads), computes consumption, cost, carbon, attributions,
-correlations and recommendations in a worker thread, and keeps the result as one immutable snapshot
-for the API and the Energy tab.
+"""The energy engine: every `refresh_s` it finds the home's meters, brings their history up to date
+and computes consumption, cost, carbon, attributions, correlations and recommendations in the store's
+read process (`worker.py`: the rows stay there between refreshes), and keeps the result as one
+immutable snapshot for the API and the Energy tab.
 
 Home Assistant is asked (through the HA client's live connection) for the energy dashboard's
 preferences and its time zone and currency; prices, grid carbon and temperature come from the data
@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -22,8 +23,8 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.config import EnergyConfig
-from core.energy import reader, statistics
-from core.energy.analysis import Inputs, analyse
+from core.energy import reader, statistics, worker
+from core.energy.analysis import Inputs
 from core.energy.appliances import parse_all
 from core.energy.binning import local_month_start
 from core.energy.convert import price_slots
@@ -31,7 +32,7 @@ from core.energy.discovery import Meters, Overrides, choose
 from core.energy.model import EnergySnapshot
 from core.energy.prefs import EnergyPrefs, parse_prefs
 from core.energy.vector import Intervals, Numeric
-from core.energy.window import ReadPlan, WindowCache
+from core.energy.window import ReadPlan
 from core.engine import EngineState, EngineStatus
 from core.ha.connection import CommandError, HAError
 from core.slots import SeriesKind, Slot, SlotSource
@@ -87,7 +88,7 @@ class EnergyEngine:
         self._errors = 0
         self._refreshes = 0
         self._last_cpu_s = 0.0
-        self._rows = WindowCache()
+        self._key = uuid.uuid4().hex  # names this engine's rows in the read process
         self._rows_read = 0
 
     # -- Engine ------------------------------------------------------------------------------
@@ -102,6 +103,8 @@ class EnergyEngine:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        with contextlib.suppress(Exception):  # the store may be closing too: the rows go with it
+            await self._store.read_process.call(worker.forget, self._key)
 
     def status(self) -> EngineStatus:
         snap = self._snapshot
@@ -178,15 +181,14 @@ class EnergyEngine:
                 log.exception("energy analysis failed")
 
     async def refresh(self, now: datetime | None = None) -> EnergySnapshot:
-        """Ask HA, read the store (reader threads), analyse (worker thread), publish the snapshot."""
+        """Ask HA, update the rows and analyse them (the read process), publish the snapshot."""
         async with self._lock:
             return await self._refresh_locked(now or datetime.now(UTC))
 
     async def _refresh_locked(self, now: datetime) -> EnergySnapshot:
         await self._ask_ha()
         inputs = await self._inputs(now)
-        # time.thread_time runs inside the worker: the analysis's own CPU, not the loop's.
-        snapshot, cpu = await asyncio.to_thread(_timed, inputs, time.thread_time)
+        snapshot, cpu = await self._store.read_process.call(worker.analyse_rows, self._key, inputs)
         self._snapshot, self._last_cpu_s = snapshot, cpu
         self._refreshes += 1
         self._last_error = None
@@ -254,52 +256,39 @@ class EnergyEngine:
             for eid in numeric_ids
             if (info := catalogue.get(eid)) is not None and info.state_class == "total"
         ]
-        window = await self._read(ReadPlan(tuple(numeric_ids), tuple(switchables), tuple(resets)), start, now)
-        numeric, switches = window.numeric, window.switches
+        plan = ReadPlan(tuple(numeric_ids), tuple(switchables), tuple(resets))
+        # The rows stay in the store's read process, and the analysis runs there (worker.py).
+        request = worker.ReadRequest(self._key, plan, start.timestamp(), time.monotonic())
+        read = await self._store.read_process.call(worker.update, request, meters.price_entity)
+        self._rows_read = read.rows_read
         wanted = [*numeric_ids, *switchables]
         names = await self._queries.run_read(lambda c: reader.friendly_names(c, wanted))
-        seeds = await self._seed(meters, numeric, start)
+        seeds = await self._seed(meters, read.first_reading, start)
         if seeds:
             notes.append("older consumption comes from HA's hourly statistics (even use within each hour)")
-        prices, price_note = self._prices(meters, catalogue, numeric, start, now)
+        prices, price_note = self._prices(meters, catalogue, read.price_rows, start, now)
         notes += [price_note] if price_note else []
         carbon = self.rates(SeriesKind.CARBON, start, now + FUTURE)
         temperature = self.rates(SeriesKind.TEMPERATURE, start, now)
         if not carbon:
             notes.append("no grid carbon intensity yet: carbon is unknown")
         return Inputs(
-            now, tz, tz_name, start, meters, catalogue, numeric, switches, seeds, switchables, names,
+            now, tz, tz_name, start, meters, catalogue, {}, {}, seeds, switchables, names,
             prices, carbon, temperature, parse_all(list(cfg.appliances)), tuple(notes),
         )  # fmt: skip
 
-    async def _read(self, plan: ReadPlan, start: datetime, now: datetime) -> reader.Window:
-        """The period's rows: read whole the first time (about a million rows over 30 days, in the
-        store's worker process: parsing them holds an interpreter lock, better not the loop's), then
-        only what was stored since."""
-        heavy, start_s, a = self._store.read_process, start.timestamp(), int(start.timestamp() * 1e6)
-        clock = time.monotonic()
-        if self._rows.needs_full_read(plan, start_s, clock):
-            window = await heavy.call(reader.read_window, plan.numeric, plan.switches, a, plan.resets)
-            self._rows.replace(plan, start_s, window, clock)
-        else:
-            window = await heavy.call(
-                reader.read_window, plan.numeric, plan.switches, a, plan.resets, self._rows.last_id
-            )
-            await asyncio.to_thread(self._rows.add, window, start_s)  # copies arrays: not on the loop
-        self._rows_read = window.rows
-        return self._rows.until(now.timestamp() + 1e-6)
-
     async def _seed(
-        self, meters: Meters, numeric: dict[str, Numeric], start: datetime
+        self, meters: Meters, first_reading: dict[str, float], start: datetime
     ) -> dict[str, Intervals]:
         """HA's hourly statistics for the meters whose stored readings begin after `start` (the app
         was installed later): one command for all of them; nothing when HA is not reachable."""
         client = self._ha()
         ids = [*meters.grid_import, *(d.energy for d in meters.devices), *_flows(meters)]
-        first = {
-            eid: float(numeric[eid].ts[0]) if eid in numeric and len(numeric[eid]) else None for eid in ids
+        begins = {
+            eid: t
+            for eid in ids
+            if (t := first_reading.get(eid)) is not None and t > start.timestamp() + 3600
         }
-        begins = {eid: t for eid, t in first.items() if t is not None and t > start.timestamp() + 3600}
         if client is None or not begins:
             return {}
         end = datetime.fromtimestamp(max(begins.values()), UTC)
@@ -317,17 +306,15 @@ class EnergyEngine:
         self,
         meters: Meters,
         catalogue: dict[str, reader.SensorInfo],
-        numeric: dict[str, Numeric],
+        price_rows: Numeric | None,
         start: datetime,
         now: datetime,
     ) -> tuple[list[Slot], str | None]:
         prices = self.rates(SeriesKind.PRICE, start, now + FUTURE)
         if prices:
             return prices, None
-        if meters.price_entity and meters.price_entity in numeric:
-            slots = price_slots(
-                numeric[meters.price_entity], catalogue.get(meters.price_entity), now.timestamp()
-            )
+        if meters.price_entity and price_rows is not None:
+            slots = price_slots(price_rows, catalogue.get(meters.price_entity), now.timestamp())
             return (
                 slots,
                 f"prices from HA's price sensor {meters.price_entity} (no forecast: no cheapest window)",
@@ -342,12 +329,6 @@ class EnergyEngine:
             ]
             return flat, "a fixed price from HA's energy dashboard: every window costs the same"
         return [], "no electricity prices: costs are unknown"
-
-
-def _timed(inputs: Inputs, clock: Callable[[], float]) -> tuple[EnergySnapshot, float]:
-    before = clock()
-    snapshot = analyse(inputs)
-    return snapshot, clock() - before
 
 
 def _flows(meters: Meters) -> list[str]:
