@@ -25,7 +25,9 @@ def test_freeze_takes_start_up_objects_out_of_full_collections() -> None:
     try:
         frozen = freeze_long_lived()
         assert frozen > 1000  # modules, classes, functions of this test process
-        assert frozen == gc.get_freeze_count()
+        # Other threads of the test process (servers, pools of earlier tests) may free a few frozen
+        # objects meanwhile: the count can only have gone down by those.
+        assert 0.99 * frozen <= gc.get_freeze_count() <= frozen
     finally:
         gc.unfreeze()
 
