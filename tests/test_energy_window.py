@@ -4,6 +4,7 @@ that moved on included, and the analysis must not change."""
 
 from __future__ import annotations
 
+import pickle
 import random
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,7 @@ from core.config import EnergyConfig
 from core.energy import reader, worker
 from core.energy.engine import EnergyEngine
 from core.energy.window import ReadPlan, WindowCache
+from core.slots import Slot
 from core.store import EventStore
 from core.store.rows import NO_RESOLUTION, StoreRow
 
@@ -163,3 +165,8 @@ async def test_rows_lost_with_the_read_process_are_read_whole_again(tmp_path: Pa
             await store.read_process.call(worker.analyse_rows, "no such engine", None)
     finally:
         await store.close()
+
+
+def test_a_slot_survives_the_trip_between_processes() -> None:
+    slots = [Slot(T0, T0 + timedelta(minutes=15), 0.25, "EUR/kWh"), Slot(T0, T0, None, "kWh")]
+    assert pickle.loads(pickle.dumps(slots)) == slots
