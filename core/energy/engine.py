@@ -90,6 +90,7 @@ class EnergyEngine:
         self._last_cpu_s = 0.0
         self._key = uuid.uuid4().hex  # names this engine's rows in the read process
         self._rows_read = 0
+        self._rows_held = False  # the read process holds rows under our key
 
     # -- Engine ------------------------------------------------------------------------------
 
@@ -103,8 +104,10 @@ class EnergyEngine:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        with contextlib.suppress(Exception):  # the store may be closing too: the rows go with it
-            await self._store.read_process.call(worker.forget, self._key)
+        if self._rows_held:  # else there is nothing to forget (and no process to start for it)
+            with contextlib.suppress(Exception):  # the store may be closing too: the rows go with it
+                await self._store.read_process.call(worker.forget, self._key)
+            self._rows_held = False
 
     def status(self) -> EngineStatus:
         snap = self._snapshot
@@ -259,6 +262,7 @@ class EnergyEngine:
         plan = ReadPlan(tuple(numeric_ids), tuple(switchables), tuple(resets))
         # The rows stay in the store's read process, and the analysis runs there (worker.py).
         request = worker.ReadRequest(self._key, plan, start.timestamp(), time.monotonic())
+        self._rows_held = True
         read = await self._store.read_process.call(worker.update, request, meters.price_entity)
         self._rows_read = read.rows_read
         wanted = [*numeric_ids, *switchables]
