@@ -28,6 +28,8 @@ class ReadPlan:
 
 
 class WindowCache:
+    """One engine's rows of the period, in time order per entity, and the newest rowid read."""
+
     def __init__(self) -> None:
         self._plan: ReadPlan | None = None
         self._start_s = 0.0
