@@ -276,6 +276,7 @@ class EnergyEngine:
         temperature = self.rates(SeriesKind.TEMPERATURE, start, now)
         if not carbon:
             notes.append("no grid carbon intensity yet: carbon is unknown")
+        # No rows here ({}, {}): worker.analyse_rows puts the read process's own in before analysing.
         return Inputs(
             now, tz, tz_name, start, meters, catalogue, {}, {}, seeds, switchables, names,
             prices, carbon, temperature, parse_all(list(cfg.appliances)), tuple(notes),
