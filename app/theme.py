@@ -139,6 +139,15 @@ class ThemeManager(QObject):
         self.changed.emit(pal)
 
 
+def style_plot(plot: pg.PlotWidget, pal: Palette) -> None:
+    """A chart's background and axes in the palette; its curves are its own to recolour."""
+    plot.setBackground(pal.surface)
+    for axis in ("left", "bottom"):
+        ax = plot.getAxis(axis)
+        ax.setPen(pg.mkPen(pal.border))
+        ax.setTextPen(pg.mkPen(pal.muted))
+
+
 def qt_palette(pal: Palette) -> QPalette:
     qp = QPalette()
     roles = {

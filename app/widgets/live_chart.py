@@ -123,11 +123,7 @@ class LiveChart(QWidget):
 
     def _apply_palette(self, *_: Any) -> None:
         pal = theme.palette()
-        self.plot.setBackground(pal.surface)
-        for axis in ("left", "bottom"):
-            ax = self.plot.getAxis(axis)
-            ax.setPen(pg.mkPen(pal.border))
-            ax.setTextPen(pg.mkPen(pal.muted))
+        theme.style_plot(self.plot, pal)
         for curve, spec in zip(self._curves, self._series, strict=True):
             color = pal.series[spec.color % len(pal.series)]
             curve.setPen(pg.mkPen(color, width=PEN_W))

@@ -60,11 +60,7 @@ class ScoreChart(QWidget):
 
     def _apply_palette(self, *_: Any) -> None:
         pal = theme.palette()
-        self.plot.setBackground(pal.surface)
-        for axis in ("left", "bottom"):
-            ax = self.plot.getAxis(axis)
-            ax.setPen(pg.mkPen(pal.border))
-            ax.setTextPen(pg.mkPen(pal.muted))
+        theme.style_plot(self.plot, pal)
         self._home.setPen(pg.mkPen(pal.series[0], width=2))
         self._away.setPen(pg.mkPen(pal.series[1 % len(pal.series)], width=2))
         self._empty.setColor(pal.muted)
